@@ -1,0 +1,48 @@
+#!/usr/bin/env zx
+// Makes a Docker engine answer on this machine. Idempotent: where Docker already works it changes
+// nothing. Otherwise it installs Debian's docker.io and starts dockerd; where the kernel refuses
+// CAP_SYS_RESOURCE to containers (privileged containers then fail with "unable to apply caps"),
+// it registers runc-without-sys-resource as dockerd's default runtime first.
+import { $, fs, sleep } from 'zx'
+import path from 'node:path'
+
+const WRAPPER_SOURCE = path.join(import.meta.dirname, 'runc-without-sys-resource')
+const WRAPPER = '/usr/local/sbin/runc-without-sys-resource'
+const DAEMON_JSON = '/etc/docker/daemon.json'
+const log = (line) => console.log(`[engine] ${line}`)
+
+const dockerAnswers = async () => (await $({ nothrow: true, quiet: true })`docker version --format {{.Server.Version}}`).exitCode === 0
+
+export async function ensureDocker() {
+  if (await dockerAnswers()) {
+    log('a Docker engine answers; nothing to do')
+    return
+  }
+  if ((await $({ nothrow: true, quiet: true })`command -v dockerd`).exitCode !== 0) {
+    log('installing Debian\'s docker.io')
+    await $({ env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })`apt-get install -y --no-install-recommends docker.io debootstrap jq`.quiet()
+  }
+  if (await capabilityRefused()) {
+    log('this kernel refuses CAP_SYS_RESOURCE to containers: installing the runc wrapper as the default runtime')
+    await $`install -m 0755 ${WRAPPER_SOURCE} ${WRAPPER}`
+    const config = (await fs.pathExists(DAEMON_JSON)) ? await fs.readJson(DAEMON_JSON) : {}
+    config.runtimes = { ...config.runtimes, 'runc-without-sys-resource': { path: WRAPPER } }
+    config['default-runtime'] = 'runc-without-sys-resource'
+    await fs.outputJson(DAEMON_JSON, config, { spaces: 2 })
+  }
+  log('starting dockerd')
+  $`nohup dockerd > /var/log/dockerd.log 2>&1 &`.nothrow()
+  for (let i = 0; i < 100 && !(await dockerAnswers()); i++) await sleep(300)
+  if (!(await dockerAnswers())) throw new Error('dockerd did not come up; see /var/log/dockerd.log')
+  log('Docker engine up')
+}
+
+/** The VM lacks CAP_SYS_RESOURCE in its bounding set: then runc cannot grant it to containers. */
+async function capabilityRefused() {
+  const status = await fs.readFile('/proc/self/status', 'utf8')
+  const bounding = BigInt(`0x${status.match(/CapBnd:\s+([0-9a-f]+)/)[1]}`)
+  const CAP_SYS_RESOURCE = 24n
+  return (bounding & (1n << CAP_SYS_RESOURCE)) === 0n
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await ensureDocker()

@@ -1,0 +1,45 @@
+// Content-addressed build cache: a step's output lives in <cache>/<step>-<hash of its inputs>,
+// so a warm machine skips every step whose inputs did not change.
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import path from 'node:path'
+
+export const CACHE_DIR = process.env.KUBE_SCENARIOS_CACHE ?? path.join(homedir(), '.cache', 'kube-scenarios')
+export const IMAGES_DIR = path.dirname(path.dirname(new URL(import.meta.url).pathname))
+
+/** Hash of files (contents, recursively for directories) and plain values, in the given order. */
+export async function hashInputs(inputs) {
+  const hash = createHash('sha256')
+  for (const input of inputs) {
+    if (typeof input === 'string' && input.startsWith('/') && existsSync(input)) await hashPath(hash, input)
+    else hash.update(JSON.stringify(input))
+  }
+  return hash.digest('hex').slice(0, 16)
+}
+
+async function hashPath(hash, file) {
+  hash.update(file)
+  if ((await stat(file)).isDirectory()) {
+    for (const entry of (await readdir(file)).sort()) await hashPath(hash, path.join(file, entry))
+  } else {
+    hash.update(await readFile(file))
+  }
+}
+
+/**
+ * Runs `produce(outDir)` unless a completed output for these inputs exists; returns the
+ * output directory either way. A failed or interrupted step leaves no completion marker.
+ */
+export async function cachedStep(name, inputs, produce) {
+  const key = await hashInputs(inputs)
+  const outDir = path.join(CACHE_DIR, `${name}-${key}`)
+  const marker = path.join(outDir, '.complete')
+  if (existsSync(marker)) return { outDir, key, cached: true }
+  await rm(outDir, { recursive: true, force: true })
+  await mkdir(outDir, { recursive: true })
+  await produce(outDir, key)
+  await writeFile(marker, new Date().toISOString())
+  return { outDir, key, cached: false }
+}

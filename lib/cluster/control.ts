@@ -1,0 +1,72 @@
+// Test files run in worker processes, but the cluster's containers belong to the run's main
+// process. This tiny loopback endpoint lets a scenario grow the shared cluster ("I need two
+// nodes"); requests are serialised so concurrent files do not over-provision.
+import { randomBytes } from 'node:crypto'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { ClusterInfo, RunningCluster } from './provider.js'
+
+export interface ControlServer {
+  url: string
+  close(): Promise<void>
+}
+
+export async function serveClusterControl(cluster: RunningCluster): Promise<ControlServer> {
+  const token = randomBytes(16).toString('hex')
+  let queue: Promise<unknown> = Promise.resolve()
+  const serialised = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work, work)
+    queue = next.catch(() => undefined)
+    return next
+  }
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://control')
+    if (url.searchParams.get('token') !== token) return void res.writeHead(403).end('bad token')
+    try {
+      if (req.method === 'POST' && url.pathname === '/nodes/ensure') {
+        const wanted = Number(url.searchParams.get('count'))
+        const added = await serialised(async () => {
+          const names: string[] = []
+          while (cluster.nodeCount() < wanted) names.push(await cluster.addNode())
+          return names
+        })
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ added, nodes: cluster.nodeCount() }))
+      }
+      if (req.method === 'POST' && url.pathname === '/nodes/add') {
+        const name = await serialised(() => cluster.addNode())
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ added: [name], nodes: cluster.nodeCount() }))
+      }
+      res.writeHead(404).end('unknown control request')
+    } catch (error) {
+      res.writeHead(500).end((error as Error).message)
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
+
+async function control(info: ClusterInfo, path: string, params: Record<string, string> = {}): Promise<{ added: string[]; nodes: number }> {
+  if (!info.controlUrl) throw new Error('this run has no cluster control endpoint (the cluster was not started by kube-scenarios)')
+  const url = new URL(info.controlUrl)
+  url.pathname = path
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v)
+  const res = await fetch(url, { method: 'POST' })
+  const text = await res.text()
+  if (!res.ok) throw new Error(`cluster control ${path} failed: ${text}`)
+  return JSON.parse(text)
+}
+
+/** Grows the run's cluster to at least `count` nodes; returns the names of nodes added now. */
+export async function ensureNodes(info: ClusterInfo, count: number): Promise<string[]> {
+  return (await control(info, '/nodes/ensure', { count: String(count) })).added
+}
+
+/** Adds one node to the run's cluster; returns its name. */
+export async function addNode(info: ClusterInfo): Promise<string> {
+  const { added } = await control(info, '/nodes/add')
+  return added[0]!
+}

@@ -1,0 +1,171 @@
+// The offline cluster: node containers of the image `npm run images` builds here (upstream
+// Kubernetes from Go modules, Debian packages, no registry), started through testcontainers on
+// one network. Workers join with the cluster CA; every pod image is preloaded in the node image.
+import { existsSync, readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import path from 'node:path'
+import type { Readable } from 'node:stream'
+import { GenericContainer, Network, Wait, getContainerRuntimeClient, type StartedNetwork, type StartedTestContainer } from 'testcontainers'
+import { createClients } from '../api.js'
+import { nodesReady } from '../conditions.js'
+import { waitFor } from '../wait.js'
+import { INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, RUN_LABEL, runNetworkName, type ClusterInfo, type ClusterProvider, type RunningCluster } from './provider.js'
+
+const CACHE_DIR = process.env.KUBE_SCENARIOS_CACHE ?? path.join(homedir(), '.cache', 'kube-scenarios')
+/** Written by images/build.mjs: which node image to run and the image-override map. */
+export const LOCAL_MANIFEST = path.join(CACHE_DIR, 'local-cluster.json')
+const SERVER_ALIAS = 'kube-scenarios-server'
+const API_PORT = 6443
+const NODE_START_TIMEOUT_MS = 180_000
+const NODE_READY_TIMEOUT_MS = 120_000
+
+interface LocalManifest {
+  nodeImage: string
+  kubernetesVersion: string
+  imageOverrides: Record<string, string>
+}
+
+function readManifest(): LocalManifest | undefined {
+  return existsSync(LOCAL_MANIFEST) ? (JSON.parse(readFileSync(LOCAL_MANIFEST, 'utf8')) as LocalManifest) : undefined
+}
+
+export const localProvider: ClusterProvider = {
+  name: 'local',
+  async probe() {
+    const manifest = readManifest()
+    if (!manifest) return { ok: false, reason: `the offline cluster's images are not built (run \`npm run images\`; expected ${LOCAL_MANIFEST})` }
+    try {
+      const client = await getContainerRuntimeClient()
+      const docker = client.container.dockerode
+      await docker.getImage(manifest.nodeImage).inspect()
+      return { ok: true, reason: `node image ${manifest.nodeImage} (Kubernetes ${manifest.kubernetesVersion}) is built` }
+    } catch (error) {
+      return { ok: false, reason: `node image ${manifest.nodeImage} is not in Docker (${(error as Error).message.split('\n')[0]}); run \`npm run images\`` }
+    }
+  },
+  async start(request) {
+    const manifest = readManifest()
+    if (!manifest) throw new Error(`run \`npm run images\` first: ${LOCAL_MANIFEST} is missing`)
+    const labels = { [RUN_LABEL]: request.runId, [MANAGED_LABEL]: 'true' }
+    const network = await new Network({ nextUuid: () => runNetworkName(request.runId) }).start()
+    const cluster = new LocalCluster(request.runId, manifest, network, labels)
+    try {
+      await cluster.startServer()
+      while (cluster.nodeCount() < request.nodes) await cluster.addNode()
+    } catch (error) {
+      await cluster.stop().catch(() => undefined)
+      throw error
+    }
+    return cluster
+  },
+}
+
+/** A privileged node container with its own cgroup namespace and tmpfs where overlay cannot nest. */
+class NodeContainer extends GenericContainer {
+  private readonly recentLogs: string[] = []
+
+  constructor(image: string, name: string, network: StartedNetwork, labels: Record<string, string>) {
+    super(image)
+    // dockerode's types predate cgroup namespaces; Docker honours the field.
+    ;(this.hostConfig as { CgroupnsMode?: string }).CgroupnsMode = 'private'
+    this.withPrivilegedMode()
+      .withNetwork(network)
+      .withLabels(labels)
+      .withEnvironment({ NODE_NAME: name })
+      .withTmpFs({ '/run': 'rw,exec', '/tmp': 'rw,exec', '/var/lib/containerd': 'rw,exec', '/var/lib/kubelet': 'rw,exec', '/var/lib/etcd': 'rw' })
+      .withWaitStrategy(Wait.forLogMessage('kube-node: ready'))
+      .withStartupTimeout(NODE_START_TIMEOUT_MS)
+      .withLogConsumer((stream: Readable) => {
+        stream.on('data', (chunk: Buffer) => {
+          this.recentLogs.push(...String(chunk).trimEnd().split('\n'))
+          this.recentLogs.splice(0, Math.max(0, this.recentLogs.length - 40))
+        })
+      })
+  }
+
+  /** Starts it; a failed start names the node and shows what its entry point said last. */
+  async startNode(name: string): Promise<StartedTestContainer> {
+    try {
+      return await this.start()
+    } catch (error) {
+      throw new Error(`node ${name} did not become ready: ${(error as Error).message}\nlast output of the node:\n  ${this.recentLogs.join('\n  ')}`)
+    }
+  }
+}
+
+class LocalCluster implements RunningCluster {
+  private server?: StartedTestContainer
+  private readonly workers: StartedTestContainer[] = []
+  private kubeconfig = ''
+  private caFiles?: { crt: string; key: string }
+
+  constructor(
+    private readonly runId: string,
+    private readonly manifest: LocalManifest,
+    private readonly network: StartedNetwork,
+    private readonly labels: Record<string, string>,
+  ) {}
+
+  async startServer(): Promise<void> {
+    const name = 'kube-scenarios-control-plane'
+    this.server = await new NodeContainer(this.manifest.nodeImage, name, this.network, this.labels)
+      .withNetworkAliases(SERVER_ALIAS)
+      .withEnvironment({ NODE_NAME: name, API_SANS: `DNS:${SERVER_ALIAS}` })
+      .withCommand(['server'])
+      .withExposedPorts(API_PORT, ...MAPPED_NODE_PORTS)
+      .startNode(name)
+    const admin = (await this.server.exec(['cat', '/etc/kubernetes/admin.conf'])).output
+    const url = `https://${this.server.getHost()}:${this.server.getMappedPort(API_PORT)}`
+    this.kubeconfig = admin.replace(/server: "?https:\/\/127\.0\.0\.1:6443"?/, `server: "${url}"`)
+    await this.waitForNodes(1)
+  }
+
+  get info(): ClusterInfo {
+    const server = this.server
+    if (!server) throw new Error('the local cluster has not started')
+    const nodePortUrls = Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${server.getHost()}:${server.getMappedPort(port)}`]))
+    return {
+      provider: 'local',
+      runId: this.runId,
+      kubeconfig: this.kubeconfig,
+      kubernetesVersion: this.manifest.kubernetesVersion,
+      imageOverrides: this.manifest.imageOverrides,
+      nodePortUrls,
+      ingressUrl: nodePortUrls[String(INGRESS_NODE_PORT)],
+    }
+  }
+
+  nodeCount(): number {
+    return (this.server ? 1 : 0) + this.workers.length
+  }
+
+  async addNode(): Promise<string> {
+    const server = this.server
+    if (!server) throw new Error('the local cluster has not started')
+    this.caFiles ??= {
+      crt: (await server.exec(['cat', '/etc/kubernetes/pki/ca.crt'])).output,
+      key: (await server.exec(['cat', '/etc/kubernetes/pki/ca.key'])).output,
+    }
+    const name = `kube-scenarios-worker-${this.workers.length + 1}`
+    const worker = await new NodeContainer(this.manifest.nodeImage, name, this.network, this.labels)
+      .withEnvironment({ NODE_NAME: name, KUBE_SERVER: `https://${SERVER_ALIAS}:${API_PORT}` })
+      .withCopyContentToContainer([
+        { content: this.caFiles.crt, target: '/etc/kubernetes/pki/ca.crt' },
+        { content: this.caFiles.key, target: '/etc/kubernetes/pki/ca.key', mode: 0o600 },
+      ])
+      .withCommand(['worker'])
+      .startNode(name)
+    this.workers.push(worker)
+    await this.waitForNodes(this.nodeCount())
+    return name
+  }
+
+  private async waitForNodes(count: number): Promise<void> {
+    await waitFor(createClients(this.kubeconfig), nodesReady(count), { timeoutMs: NODE_READY_TIMEOUT_MS })
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.workers, ...(this.server ? [this.server] : [])].map((c) => c.stop({ remove: true, removeVolumes: true })))
+    await this.network.stop()
+  }
+}

@@ -1,0 +1,71 @@
+// The contract every cluster provider fulfils: start a cluster for one run, describe it in a
+// serialisable form (it crosses from vitest's globalSetup into the test workers), grow it, stop it.
+
+export type ProviderName = 'k3s' | 'local' | 'kubeconfig'
+export const PROVIDER_NAMES: readonly ProviderName[] = ['k3s', 'local', 'kubeconfig']
+
+/** Fixed NodePorts every provider maps to 127.0.0.1, so scenarios can reach them from the test process. */
+export const MAPPED_NODE_PORTS = [30080, 30081, 30082, 30083, 30084, 30085] as const
+/** The NodePort of the local cluster's Ingress controller. */
+export const INGRESS_NODE_PORT = 30081
+
+/** Labels put on everything a run creates, so leftovers can be found and swept. */
+export const RUN_LABEL = 'kube-scenarios.dev/run'
+export const MANAGED_LABEL = 'kube-scenarios.dev/managed'
+
+export interface ClusterRequest {
+  runId: string
+  /** Nodes to start with (a provider may serve more). */
+  nodes: number
+}
+
+/** What test files know about the run's cluster (plain data: it is passed with provide/inject). */
+export interface ClusterInfo {
+  provider: ProviderName
+  runId: string
+  kubeconfig: string
+  kubernetesVersion: string
+  /** Upstream image reference -> reference this cluster can run (empty where images are pulled). */
+  imageOverrides: Record<string, string>
+  /** NodePort -> URL reachable from the test process. */
+  nodePortUrls: Record<string, string>
+  /** URL of the Ingress controller's HTTP entry, reachable from the test process. */
+  ingressUrl?: string
+  /** Where test workers ask the run's process to grow the cluster (see cluster/control.ts). */
+  controlUrl?: string
+}
+
+/** Why a provider can or cannot serve on this machine (for `auto` and for error messages). */
+export interface ProviderProbe {
+  ok: boolean
+  reason: string
+}
+
+export interface ClusterProvider {
+  readonly name: ProviderName
+  probe(): Promise<ProviderProbe>
+  start(request: ClusterRequest): Promise<RunningCluster>
+}
+
+export interface RunningCluster {
+  readonly info: ClusterInfo
+  /** Starts one more node, joins it and returns its name once the API lists it. */
+  addNode(): Promise<string>
+  /** Number of nodes this cluster started. */
+  nodeCount(): number
+  /** Stops everything this provider created (and nothing else). */
+  stop(): Promise<void>
+}
+
+/** Raised when a provider is asked for something its kind of cluster cannot do. */
+export class UnsupportedByProviderError extends Error {
+  constructor(provider: ProviderName, what: string, hint: string) {
+    super(`the ${provider} cluster provider cannot ${what}: ${hint}`)
+    this.name = 'UnsupportedByProviderError'
+  }
+}
+
+/** Docker network name of a run (testcontainers cannot label networks; the reaper finds them by name). */
+export function runNetworkName(runId: string): string {
+  return `kube-scenarios-${runId}`
+}

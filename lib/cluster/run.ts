@@ -1,0 +1,128 @@
+// One cluster per run: choose the provider, start it, serve the control endpoint, and make sure
+// that whatever happens (normal end, Ctrl-C, a crash) leaves no containers or namespaces behind.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { serveClusterControl, type ControlServer } from './control.js'
+import { k3sProvider } from './k3s.js'
+import { kubeconfigProvider } from './kubeconfig.js'
+import { localProvider } from './local.js'
+import { PROVIDER_NAMES, type ClusterInfo, type ClusterProvider, type ProviderName, type RunningCluster } from './provider.js'
+
+const PROVIDERS: Record<ProviderName, ClusterProvider> = { k3s: k3sProvider, local: localProvider, kubeconfig: kubeconfigProvider }
+
+export interface RunOptions {
+  /** k3s, local, kubeconfig or auto (default: KUBE_SCENARIOS_CLUSTER, else auto). */
+  cluster?: string
+  /** Nodes to start with (default: KUBE_SCENARIOS_NODES, else 1; scenarios grow it on demand). */
+  nodes?: number
+  /** Keep the run's namespaces for debugging (default: KUBE_SCENARIOS_KEEP_NAMESPACES=1). */
+  keepNamespaces?: boolean
+  log?: (line: string) => void
+}
+
+export interface Run {
+  info: ClusterInfo
+  /** Stops the cluster and the control endpoint; idempotent. */
+  stop(): Promise<void>
+}
+
+/** Picks the provider: the one asked for, or with `auto` the first that can serve, saying why. */
+export async function chooseProvider(requested: string, log: (line: string) => void): Promise<ClusterProvider> {
+  if (requested !== 'auto') {
+    const provider = PROVIDERS[requested as ProviderName]
+    if (!provider) throw new Error(`unknown cluster provider "${requested}"; choose one of ${PROVIDER_NAMES.join(', ')} or auto`)
+    const probe = await provider.probe()
+    if (!probe.ok) throw new Error(`cluster provider ${requested} cannot serve here: ${probe.reason}`)
+    log(`cluster: ${requested} (asked for; ${probe.reason})`)
+    return provider
+  }
+  // An explicit kubeconfig wins; then k3s whose image is already here; then the offline cluster
+  // when its images were built; then k3s, which pulls its image.
+  const order: Array<[ClusterProvider, (reason: string) => boolean]> = [
+    [kubeconfigProvider, () => Boolean(process.env.KUBE_SCENARIOS_KUBECONFIG)],
+    [k3sProvider, (reason) => reason.includes('is present')],
+    [localProvider, () => true],
+    [k3sProvider, () => true],
+  ]
+  const refusals: string[] = []
+  for (const [provider, preferred] of order) {
+    const probe = await provider.probe()
+    if (probe.ok && preferred(probe.reason)) {
+      log(`cluster: ${provider.name} (auto: ${probe.reason})`)
+      return provider
+    }
+    refusals.push(`${provider.name}: ${probe.reason}`)
+  }
+  throw new Error(`no cluster provider can serve here:\n  ${refusals.join('\n  ')}`)
+}
+
+export async function startRun(options: RunOptions = {}): Promise<Run> {
+  const log = options.log ?? ((line: string) => console.log(`[kube-scenarios] ${line}`))
+  const provider = await chooseProvider(options.cluster ?? process.env.KUBE_SCENARIOS_CLUSTER ?? 'auto', log)
+  const runId = `${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(3).toString('hex')}`
+  const keepNamespaces = options.keepNamespaces ?? process.env.KUBE_SCENARIOS_KEEP_NAMESPACES === '1'
+  const reaper = startReaper(runId, log)
+  const started = Date.now()
+  let cluster: RunningCluster
+  try {
+    cluster = await provider.start({ runId, nodes: options.nodes ?? Number(process.env.KUBE_SCENARIOS_NODES ?? 1) })
+  } catch (error) {
+    reaper.release(false)
+    throw error
+  }
+  log(`cluster ${runId} ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${cluster.info.kubernetesVersion}, ${cluster.nodeCount()} node(s)`)
+  reaper.watchNamespaces(cluster.info.kubeconfig, keepNamespaces)
+  const control: ControlServer = await serveClusterControl(cluster)
+  let stopping: Promise<void> | undefined
+  const stop = () =>
+    (stopping ??= (async () => {
+      await control.close()
+      if (!keepNamespaces || provider.name !== 'kubeconfig') await cluster.stop().catch((e) => log(`stopping the cluster: ${(e as Error).message}`))
+      reaper.release(keepNamespaces)
+    })())
+  return { info: { ...cluster.info, controlUrl: control.url }, stop }
+}
+
+interface Reaper {
+  watchNamespaces(kubeconfig: string, keep: boolean): void
+  release(keepNamespaces: boolean): void
+}
+
+/**
+ * Starts the detached reaper (cluster/reaper.mjs). It sweeps when our end of its stdin closes,
+ * which the OS does for us however this process ends.
+ */
+function startReaper(runId: string, log: (line: string) => void): Reaper {
+  const logFile = path.join(tmpdir(), `kube-scenarios-reaper-${runId}.log`)
+  let child: ChildProcess | undefined
+  const spawnReaper = (kubeconfigFile?: string) => {
+    const script = path.join(import.meta.dirname, 'reaper.mjs')
+    const next = spawn(process.execPath, [script, runId, logFile, ...(kubeconfigFile ? [kubeconfigFile] : [])], {
+      detached: true,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    })
+    next.unref()
+    ;(next.stdin as unknown as { unref?: () => void } | null)?.unref?.()
+    return next
+  }
+  child = spawnReaper()
+  return {
+    watchNamespaces(kubeconfig, keep) {
+      // Re-spawned with the kubeconfig so it can also delete this run's namespaces.
+      const file = path.join(tmpdir(), `kube-scenarios-${runId}.kubeconfig`)
+      writeFileSync(file, kubeconfig, { mode: 0o600 })
+      const previous = child
+      child = spawnReaper(file)
+      if (keep) child.stdin?.write('keep-namespaces\n')
+      previous?.stdin?.end('handover\n')
+      log(`reaper watching run ${runId} (log: ${logFile})`)
+    },
+    release(keepNamespaces) {
+      if (keepNamespaces) child?.stdin?.write('keep-namespaces\n')
+      child?.stdin?.end()
+    },
+  }
+}

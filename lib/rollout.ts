@@ -1,0 +1,168 @@
+// Deployment rollouts as kubectl does them: set image / patch the pod template with a
+// change-cause, rollout history (ReplicaSets by revision), rollback to a revision or the previous.
+import type { Clients } from './api.js'
+import { resolveImage } from './fixtures.js'
+
+export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision'
+export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause'
+
+/** Deployment annotations a rollback must not copy from the ReplicaSet (kubectl's list). */
+const ANNOTATIONS_NOT_ROLLED_BACK = new Set([
+  'kubectl.kubernetes.io/last-applied-configuration',
+  REVISION_ANNOTATION,
+  'deployment.kubernetes.io/revision-history',
+  'deployment.kubernetes.io/desired-replicas',
+  'deployment.kubernetes.io/max-replicas',
+  'deprecated.deployment.rollback.to',
+])
+
+interface PodTemplate {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }
+  spec?: unknown
+}
+
+export interface ReplicaSetLike {
+  metadata: { name: string; uid?: string; annotations?: Record<string, string>; ownerReferences?: Array<{ uid: string; controller?: boolean }> }
+  spec: { replicas?: number; template: PodTemplate }
+  status?: { replicas?: number; readyReplicas?: number }
+}
+
+export interface DeploymentLike {
+  metadata: { name: string; uid?: string; annotations?: Record<string, string> }
+  spec: { paused?: boolean; template: PodTemplate }
+}
+
+/** One line of `kubectl rollout history`. */
+export interface Revision {
+  revision: number
+  replicaSet: string
+  changeCause?: string
+  images: string[]
+  replicas: number
+}
+
+export function revisionOf(rs: ReplicaSetLike): number {
+  const value = Number(rs.metadata.annotations?.[REVISION_ANNOTATION])
+  return Number.isInteger(value) ? value : 0
+}
+
+/** History sorted by revision, oldest first. */
+export function historyOf(replicaSets: readonly ReplicaSetLike[]): Revision[] {
+  return replicaSets
+    .map((rs) => ({
+      revision: revisionOf(rs),
+      replicaSet: rs.metadata.name,
+      changeCause: rs.metadata.annotations?.[CHANGE_CAUSE_ANNOTATION],
+      images: ((rs.spec.template.spec as { containers?: Array<{ image?: string }> })?.containers ?? []).map((c) => c.image ?? ''),
+      replicas: rs.spec.replicas ?? 0,
+    }))
+    .filter((r) => r.revision > 0)
+    .sort((a, b) => a.revision - b.revision)
+}
+
+/** The revision before the newest one (kubectl's "previous"), or undefined without history. */
+export function previousRevision(revisions: readonly number[]): number | undefined {
+  const sorted = [...new Set(revisions)].sort((a, b) => b - a)
+  return sorted[1]
+}
+
+/** The revision a rolled-back ReplicaSet gets: one past the newest (history renumbers N -> max+1). */
+export function revisionAfterRollback(revisions: readonly number[]): number {
+  return Math.max(0, ...revisions) + 1
+}
+
+export class RollbackError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'RollbackError'
+  }
+}
+
+export interface RollbackPlan {
+  toRevision: number
+  replicaSet: string
+  /** JSON patch for the Deployment. */
+  patch: Array<{ op: 'replace'; path: string; value: unknown }>
+}
+
+/**
+ * What kubectl's rollback does, as a pure plan: find the ReplicaSet of the revision (0 = the
+ * previous one), and replace the Deployment's pod template (minus pod-template-hash) and its
+ * rollback-able annotations with that ReplicaSet's.
+ */
+export function planRollback(deployment: DeploymentLike, replicaSets: readonly ReplicaSetLike[], toRevision = 0): RollbackPlan {
+  if (deployment.spec.paused) throw new RollbackError(`deployment ${deployment.metadata.name} is paused; resume it before rolling back`)
+  const owned = replicaSets.filter((rs) => !deployment.metadata.uid || rs.metadata.ownerReferences?.some((o) => o.uid === deployment.metadata.uid && o.controller))
+  const revisions = owned.map(revisionOf)
+  const target = toRevision === 0 ? previousRevision(revisions) : toRevision
+  if (target === undefined) throw new RollbackError(`deployment ${deployment.metadata.name} has no previous revision to roll back to`)
+  const rs = owned.find((r) => revisionOf(r) === target)
+  if (!rs) throw new RollbackError(`deployment ${deployment.metadata.name} has no revision ${target} (history: ${[...revisions].sort((a, b) => a - b).join(', ')})`)
+  const template = structuredClone(rs.spec.template)
+  if (template.metadata?.labels) delete template.metadata.labels['pod-template-hash']
+  const annotations = { ...(deployment.metadata.annotations ?? {}) }
+  for (const [key, value] of Object.entries(rs.metadata.annotations ?? {})) {
+    if (!ANNOTATIONS_NOT_ROLLED_BACK.has(key)) annotations[key] = value
+  }
+  return {
+    toRevision: target,
+    replicaSet: rs.metadata.name,
+    patch: [
+      { op: 'replace', path: '/spec/template', value: template },
+      { op: 'replace', path: '/metadata/annotations', value: annotations },
+    ],
+  }
+}
+
+export interface DeploymentRef {
+  namespace: string
+  name: string
+}
+
+async function ownedReplicaSets(clients: Clients, { namespace, name }: DeploymentRef): Promise<ReplicaSetLike[]> {
+  const deployment = await clients.apps.readNamespacedDeployment({ namespace, name })
+  const { items } = await clients.apps.listNamespacedReplicaSet({ namespace })
+  return (items as unknown as ReplicaSetLike[]).filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === deployment.metadata?.uid && o.controller))
+}
+
+/** `kubectl rollout history`: the Deployment's ReplicaSets by revision. */
+export async function rolloutHistory(clients: Clients, ref: DeploymentRef): Promise<Revision[]> {
+  return historyOf(await ownedReplicaSets(clients, ref))
+}
+
+/** `kubectl rollout undo [--to-revision=N]`; returns the plan that was applied. */
+export async function rollback(clients: Clients, ref: DeploymentRef, toRevision = 0): Promise<RollbackPlan> {
+  const deployment = (await clients.apps.readNamespacedDeployment(ref)) as unknown as DeploymentLike
+  const plan = planRollback(deployment, await ownedReplicaSets(clients, ref), toRevision)
+  await patchDeployment(clients, ref, plan.patch, 'application/json-patch+json')
+  return plan
+}
+
+/**
+ * Changes the Deployment's pod template with a strategic merge patch and records why in the
+ * change-cause annotation (what `--record` once did).
+ */
+export async function patchPodTemplate(clients: Clients, ref: DeploymentRef, template: PodTemplate, changeCause: string): Promise<void> {
+  await patchDeployment(
+    clients,
+    ref,
+    { metadata: { annotations: { [CHANGE_CAUSE_ANNOTATION]: changeCause } }, spec: { template } },
+    'application/strategic-merge-patch+json',
+  )
+}
+
+/** `kubectl set image deployment/<name> <container>=<image>`, through the image-override map. */
+export async function setImage(
+  clients: Clients,
+  ref: DeploymentRef,
+  container: string,
+  image: string,
+  options: { changeCause?: string; imageOverrides?: Readonly<Record<string, string>> } = {},
+): Promise<void> {
+  const resolved = resolveImage(image, options.imageOverrides ?? {})
+  await patchPodTemplate(clients, ref, { spec: { containers: [{ name: container, image: resolved }] } }, options.changeCause ?? `set image ${container}=${image}`)
+}
+
+async function patchDeployment(clients: Clients, { namespace, name }: DeploymentRef, body: unknown, contentType: string) {
+  await clients.raw.request('PATCH', `/apis/apps/v1/namespaces/${namespace}/deployments/${name}?fieldManager=kube-scenarios`, body, contentType)
+}

@@ -1,0 +1,150 @@
+// A scenario file's context: its own namespace on the run's cluster, typed clients, the fixtures
+// of its recipe, waits that carry evidence, a timeline per test, evidence collected on failure.
+import { afterAll, afterEach, beforeAll, beforeEach, inject, type TestContext } from 'vitest'
+import { createClients, isNotFound, type Clients } from './api.js'
+import { ensureNodes } from './cluster/control.js'
+import { MANAGED_LABEL, RUN_LABEL, type ClusterInfo } from './cluster/provider.js'
+import { collectEvidence, formatEvidence, type Evidence } from './evidence.js'
+import { applyFixtures, loadFixtures, type AppliedObject } from './fixtures.js'
+import { Timeline, type TimelineEntry } from './timeline.js'
+import { resourcesGone } from './conditions.js'
+import { waitFor, watchObjects, type Condition, type Selection, type WaitOptions, type WatchHandle, type WatchEventType, type ObservedObject } from './wait.js'
+
+declare module 'vitest' {
+  interface TaskMeta {
+    /** What happened during the test, for reports. */
+    timeline?: TimelineEntry[]
+    /** Collected when the test failed, before its namespace was deleted. */
+    evidence?: Evidence
+    /** Recipe and namespace the test ran in. */
+    scenario?: { recipe: string; namespace: string; provider: string; kubernetesVersion: string }
+  }
+}
+
+export interface ScenarioOptions {
+  /** Nodes the recipe needs; the shared cluster grows to that many before the first test. */
+  nodes?: number
+}
+
+export interface Scenario {
+  /** The recipe, e.g. "scaling": names the namespace and the fixtures folder. */
+  readonly recipe: string
+  readonly namespace: string
+  readonly cluster: ClusterInfo
+  readonly api: Clients
+  /** The running test's timeline (a new one per test). */
+  readonly timeline: Timeline
+  /** A named step of the recipe: recorded with its duration, shown in the report. */
+  step<T>(name: string, run: () => Promise<T> | T): Promise<T>
+  /** Applies fixtures (paths relative to fixtures/) into the scenario's namespace. */
+  apply(...files: string[]): Promise<AppliedObject[]>
+  /** Waits until the condition holds; on timeout the error carries status, Events and logs. */
+  waitFor<T>(condition: Condition<T>, options?: WaitOptions): Promise<T>
+  /** Watches a selection until the returned handle is stopped, recording each event on the timeline. */
+  observe(selection: Selection, onChange?: (objects: ObservedObject[], type: WatchEventType, object: ObservedObject) => void): Promise<WatchHandle>
+  /** Collects the namespace's evidence now (events, unready pod logs, workload status). */
+  evidence(): Promise<Evidence>
+}
+
+/**
+ * Declares the scenario of one test file. Call it once at the top of the file: it registers the
+ * hooks that create the namespace before the first test and delete it after the last (unless
+ * KUBE_SCENARIOS_KEEP_NAMESPACES=1), and that collect evidence when a test fails.
+ */
+export function useScenario(recipe: string, options: ScenarioOptions = {}): Scenario {
+  let state: { cluster: ClusterInfo; api: Clients; namespace: string } | undefined
+  let timeline = new Timeline()
+  const ready = () => {
+    if (!state) throw new Error('the scenario is used outside a test (its namespace exists only while tests run)')
+    return state
+  }
+
+  beforeAll(async () => {
+    const cluster = inject('cluster')
+    const api = createClients(cluster.kubeconfig)
+    if (options.nodes && options.nodes > 1) await ensureNodes(cluster, options.nodes)
+    const namespace = `${recipe}-${cluster.runId.slice(-6)}-${Math.random().toString(36).slice(2, 6)}`
+    await api.core.createNamespace({
+      body: { metadata: { name: namespace, labels: { [RUN_LABEL]: cluster.runId, [MANAGED_LABEL]: 'true', 'kube-scenarios.dev/recipe': recipe } } },
+    })
+    state = { cluster, api, namespace }
+  })
+
+  beforeEach((context: TestContext) => {
+    timeline = new Timeline()
+    const { cluster, namespace } = ready()
+    context.task.meta.scenario = { recipe, namespace, provider: cluster.provider, kubernetesVersion: cluster.kubernetesVersion }
+    context.onTestFailed(async () => {
+      const evidence = await collectEvidence(ready().api, namespace)
+      context.task.meta.evidence = evidence
+    })
+  })
+
+  afterEach((context: TestContext) => {
+    context.task.meta.timeline = timeline.sorted()
+  })
+
+  afterAll(async () => {
+    if (!state || process.env.KUBE_SCENARIOS_KEEP_NAMESPACES === '1') return
+    const { api, namespace } = state
+    await api.core.deleteNamespace({ name: namespace }).catch((error) => {
+      if (!isNotFound(error)) throw error
+    })
+    // Waiting keeps the cluster's load honest for the files that still run.
+    await waitFor(api, resourcesGone({ apiVersion: 'v1', kind: 'Namespace', name: namespace }, `namespace ${namespace}`), { timeoutMs: 180_000 }).catch(() => undefined)
+  })
+
+  const scenario: Scenario = {
+    recipe,
+    get namespace() {
+      return ready().namespace
+    },
+    get cluster() {
+      return ready().cluster
+    },
+    get api() {
+      return ready().api
+    },
+    get timeline() {
+      return timeline
+    },
+    step: (name, run) => timeline.step(name, run),
+    async apply(...files) {
+      const { api, namespace, cluster } = ready()
+      const documents = await loadFixtures(files)
+      const applied = await applyFixtures(api, documents, { namespace, imageOverrides: cluster.imageOverrides })
+      for (const a of applied) timeline.record({ type: 'watch', kind: a.object.kind, name: a.object.metadata.name, event: 'APPLIED', detail: a.file })
+      return applied
+    },
+    waitFor(condition, waitOptions = {}) {
+      const { api, namespace } = ready()
+      return waitFor(api, condition, {
+        evidence: async () => formatEvidence(await collectEvidence(api, namespace)),
+        onTransientError: (error) => timeline.note(`watch interrupted (${(error as Error)?.message ?? error}); re-listed`),
+        ...waitOptions,
+      })
+    },
+    async observe(selection, onChange) {
+      const { api } = ready()
+      return watchObjects(api, selection, {
+        onChange(objects, type, object) {
+          timeline.record({ type: 'watch', kind: object.kind, name: object.metadata.name, event: type, detail: phaseOf(object) })
+          onChange?.(objects, type, object)
+        },
+        onTransientError: (error) => timeline.note(`watch interrupted (${(error as Error)?.message ?? error}); re-listed`),
+      })
+    },
+    evidence() {
+      const { api, namespace } = ready()
+      return collectEvidence(api, namespace)
+    },
+  }
+  return scenario
+}
+
+function phaseOf(object: ObservedObject): string | undefined {
+  const status = object.status ?? {}
+  if (typeof status.phase === 'string') return `${status.phase}${object.metadata.deletionTimestamp ? ' (terminating)' : ''}`
+  if (typeof status.readyReplicas === 'number' || typeof status.replicas === 'number') return `replicas=${status.replicas ?? 0} ready=${status.readyReplicas ?? 0}`
+  return undefined
+}

@@ -1,0 +1,256 @@
+// Recipe 2, "Updating live containers": rolling updates, history, rollbacks, Recreate, apply-based
+// updates, the advanced knobs, and serving under load while the image changes.
+import { describe, expect, test } from 'vitest'
+import {
+  deploymentRolledOut,
+  eventsFor,
+  httpGet,
+  isPodReady,
+  patchPodTemplate,
+  podsReady,
+  rollback,
+  rolloutHistory,
+  setImage,
+  startHttpLoad,
+  useScenario,
+  waitForHttp,
+  type ObservedObject,
+} from '../lib/index.js'
+
+const s = useScenario('rolling-update')
+const HAPPY = 'Happy Programming with Kubernetes!'
+const simple = 'simple-nginx'
+const simplePods = 'project=My-Happy-Web,role=frontend,env=test'
+
+describe('rolling-update', () => {
+  test('U1 the default strategy is RollingUpdate 25%/25% and the ReplicaSet is named <deployment>-<pod-template-hash>', async () => {
+    await s.step('apply simple-nginx and nginx-service', () => s.apply('rolling-update/simple-nginx.yaml'))
+    const deployment = await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, simple, 5)))
+    expect(deployment.spec?.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } })
+    const [revision] = await rolloutHistory(s.api, ref(simple))
+    const pods = await s.waitFor(podsReady(s.namespace, simplePods, 5))
+    const hash = pods[0]!.metadata.labels?.['pod-template-hash']
+    expect(revision?.replicaSet).toBe(`${simple}-${hash}`)
+    expect(new Set(pods.map((p) => p.metadata.labels?.['pod-template-hash']))).toEqual(new Set([hash]))
+    const page = await s.step('GET nginx-service through its NodePort', () => httpGet(s.cluster.nodePortUrls['30082']!))
+    expect(page.body).toContain('Welcome to nginx!')
+  })
+
+  test('U2 a pod template update with a change-cause rolls out a second ReplicaSet, scaling up and down in turn', async () => {
+    const scalingEvents: string[] = []
+    const watch = await s.observe(
+      { apiVersion: 'v1', kind: 'Event', namespace: s.namespace, fieldSelector: `involvedObject.kind=Deployment,involvedObject.name=${simple}` },
+      (_all, type, e) => {
+        if (type === 'ADDED' && (e as unknown as { reason: string }).reason === 'ScalingReplicaSet') scalingEvents.push((e as unknown as { message: string }).message)
+      },
+    )
+    try {
+      await s.step('update the container command (writes the Happy page)', () =>
+        patchPodTemplate(
+          s.api,
+          ref(simple),
+          { spec: { containers: [{ name: 'nginx', command: ['sh', '-c', `echo "${HAPPY}" > /usr/share/nginx/html/index.html && nginx -g "daemon off;"`] }] } as never },
+          'write the Happy Programming page',
+        ),
+      )
+      await s.step('wait for the rollout to complete', () => s.waitFor(deploymentRolledOut(s.namespace, simple, 5)))
+      await s.step('wait for the last old pod to go', () => s.waitFor(podsReady(s.namespace, simplePods, 5)))
+    } finally {
+      watch.stop()
+    }
+    const history = await rolloutHistory(s.api, ref(simple))
+    expect(history.map((r) => r.revision)).toEqual([1, 2])
+    const [oldRs, newRs] = history.map((r) => r.replicaSet)
+    const directions = scalingEvents.map((m) => (m.startsWith(`Scaled up replica set ${newRs}`) ? 'up' : m.startsWith(`Scaled down replica set ${oldRs}`) ? 'down' : `other: ${m}`))
+    expect(directions[0], scalingEvents.join('\n')).toBe('up')
+    expect(directions.at(-1), scalingEvents.join('\n')).toBe('down')
+    directions.forEach((d, i) => expect(d, `event ${i + 1} of:\n${scalingEvents.join('\n')}`).toBe(i % 2 === 0 ? 'up' : 'down'))
+    await s.step('the Service answers with the new page', () =>
+      waitForHttp(s.cluster.nodePortUrls['30082']!, (r) => r.body.includes(HAPPY), { description: 'nginx-service serves the Happy page' }),
+    )
+  })
+
+  test('U3 throughout a rollout, pods stay within desired + maxSurge and availability within desired - maxUnavailable', async () => {
+    await s.apply('rolling-update/bounded-nginx.yaml')
+    await s.waitFor(deploymentRolledOut(s.namespace, 'bounded-nginx', 5))
+    // 5 replicas at 25%/25%: maxSurge rounds up to 2, maxUnavailable rounds down to 1.
+    const [maxPods, minAvailable] = [5 + 2, 5 - 1]
+    const observed = { maxPods: 0, minReady: Infinity, events: 0 }
+    let started = false
+    const watch = await s.observe({ apiVersion: 'v1', kind: 'Pod', namespace: s.namespace, labelSelector: 'app=bounded-nginx' }, (pods) => {
+      if (!started) return
+      const live = pods.filter((p) => !p.metadata.deletionTimestamp)
+      observed.events++
+      observed.maxPods = Math.max(observed.maxPods, live.length)
+      observed.minReady = Math.min(observed.minReady, live.filter(isPodReady).length)
+      s.timeline.sample('pods', live.length)
+      s.timeline.sample('ready pods', live.filter(isPodReady).length)
+    })
+    try {
+      started = true
+      await s.step('set image nginx:1.28', () => setImage(s.api, ref('bounded-nginx'), 'nginx', 'nginx:1.28', { imageOverrides: s.cluster.imageOverrides }))
+      await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, 'bounded-nginx', 5)))
+      await s.waitFor(podsReady(s.namespace, 'app=bounded-nginx', 5))
+    } finally {
+      watch.stop()
+    }
+    expect(observed.events).toBeGreaterThan(10)
+    expect(observed.maxPods).toBeLessThanOrEqual(maxPods)
+    expect(observed.minReady).toBeGreaterThanOrEqual(minAvailable)
+  })
+
+  test('U4 setting a new image creates a third ReplicaSet; history lists revisions 1, 2, 3 with their change-causes', async () => {
+    await s.step('set image nginx:1.28', () =>
+      setImage(s.api, ref(simple), 'nginx', 'nginx:1.28', { changeCause: 'set image nginx=nginx:1.28', imageOverrides: s.cluster.imageOverrides }),
+    )
+    await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, simple, 5)))
+    const history = await rolloutHistory(s.api, ref(simple))
+    expect(history.map((r) => [r.revision, r.changeCause])).toEqual([
+      [1, 'create simple-nginx from simple-nginx.yaml'],
+      [2, 'write the Happy Programming page'],
+      [3, 'set image nginx=nginx:1.28'],
+    ])
+    expect(new Set(history.map((r) => r.replicaSet)).size).toBe(3)
+  })
+
+  test('U5 rolling back to revision 1 renumbers it as 4; a plain rollback returns to the previous revision', async () => {
+    const before = await rolloutHistory(s.api, ref(simple))
+    const rs = Object.fromEntries(before.map((r) => [r.revision, r.replicaSet]))
+    await s.step('roll back to revision 1', () => rollback(s.api, ref(simple), 1))
+    await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, simple, 5)))
+    let pods = await s.waitFor(podsReady(s.namespace, simplePods, 5))
+    expect(new Set(pods.map(ownerName))).toEqual(new Set([rs[1]]))
+    let history = await rolloutHistory(s.api, ref(simple))
+    expect(history.map((r) => [r.revision, r.replicaSet])).toEqual([[2, rs[2]], [3, rs[3]], [4, rs[1]]])
+    expect(history.filter((r) => r.replicaSet !== rs[1]).map((r) => r.replicas)).toEqual([0, 0])
+    await s.step('the Service answers with the original page again', () =>
+      waitForHttp(s.cluster.nodePortUrls['30082']!, (r) => r.body.includes('Welcome to nginx!'), { description: 'nginx-service serves the welcome page' }),
+    )
+
+    await s.step('roll back without a revision', () => rollback(s.api, ref(simple)))
+    await s.waitFor(deploymentRolledOut(s.namespace, simple, 5))
+    pods = await s.waitFor(podsReady(s.namespace, simplePods, 5))
+    expect(new Set(pods.map(ownerName))).toEqual(new Set([rs[3]]))
+    history = await rolloutHistory(s.api, ref(simple))
+    expect(history.map((r) => [r.revision, r.replicaSet])).toEqual([[2, rs[2]], [4, rs[1]], [5, rs[3]]])
+  })
+
+  test('U6 Recreate removes every old pod before it creates any new one', async () => {
+    await s.apply('rolling-update/recreate-nginx.yaml')
+    await s.waitFor(deploymentRolledOut(s.namespace, 'recreate-nginx', 5))
+    const oldPods = new Set((await s.waitFor(podsReady(s.namespace, 'app=recreate-nginx', 5))).map((p) => p.metadata.name))
+    const order: Array<{ what: 'old stopped' | 'new created'; pod: string }> = []
+    const stopped = new Set<string>()
+    const watch = await s.observe({ apiVersion: 'v1', kind: 'Pod', namespace: s.namespace, labelSelector: 'app=recreate-nginx' }, (_all, type, pod) => {
+      const name = pod.metadata.name
+      const terminal = ['Succeeded', 'Failed'].includes(String(pod.status?.phase))
+      if (oldPods.has(name) && !stopped.has(name) && (type === 'DELETED' || terminal)) {
+        stopped.add(name)
+        order.push({ what: 'old stopped', pod: name })
+      } else if (!oldPods.has(name) && type === 'ADDED') {
+        order.push({ what: 'new created', pod: name })
+      }
+    })
+    try {
+      await s.step('set image nginx:1.28', () => setImage(s.api, ref('recreate-nginx'), 'nginx', 'nginx:1.28', { imageOverrides: s.cluster.imageOverrides }))
+      await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, 'recreate-nginx', 5)))
+    } finally {
+      watch.stop()
+    }
+    const firstNew = order.findIndex((o) => o.what === 'new created')
+    const lastOld = order.map((o) => o.what).lastIndexOf('old stopped')
+    expect(stopped.size, JSON.stringify(order)).toBe(5)
+    expect(lastOld, JSON.stringify(order)).toBeLessThan(firstNew)
+    const scaling = (await eventsFor(s.api, { namespace: s.namespace, kind: 'Deployment', name: 'recreate-nginx' })).filter((e) => e.reason === 'ScalingReplicaSet').map((e) => e.message)
+    expect(scaling.at(-2)).toMatch(/^Scaled down replica set recreate-nginx-\w+ to 0/)
+    expect(scaling.at(-1)).toMatch(/^Scaled up replica set recreate-nginx-\w+ to 5/)
+  })
+
+  test('U7 applying an updated file rolls out revision 2', async () => {
+    await s.step('create my-update-nginx from its file', () => s.apply('rolling-update/my-update-nginx.yaml'))
+    await s.waitFor(deploymentRolledOut(s.namespace, 'my-update-nginx', 3))
+    await s.step('apply the updated file', () => s.apply('rolling-update/my-update-nginx-v2.yaml'))
+    const deployment = await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, 'my-update-nginx', 3)))
+    expect(deployment.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('2')
+    const history = await rolloutHistory(s.api, ref('my-update-nginx'))
+    expect(history.map((r) => r.revision)).toEqual([1, 2])
+    expect(history[1]!.images).toEqual([s.cluster.imageOverrides['nginx:1.28'] ?? 'nginx:1.28'])
+  })
+
+  test('U8 maxSurge 1 / maxUnavailable 0 never drop availability, and minReadySeconds delays it', async () => {
+    await s.apply('rolling-update/advanced-nginx.yaml')
+    await s.waitFor(deploymentRolledOut(s.namespace, 'advanced-nginx', 3), { timeoutMs: 180_000 })
+    let minAvailable = Infinity
+    let maxReplicas = 0
+    const firstReadyAt = new Map<string, number>()
+    let newAvailableAt: number | undefined
+    let newHash: string | undefined
+    let updating = false
+    const deploymentWatch = await s.observe({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: s.namespace, name: 'advanced-nginx' }, (_all, _type, d) => {
+      if (!updating) return
+      minAvailable = Math.min(minAvailable, Number(d.status?.availableReplicas ?? 0))
+      maxReplicas = Math.max(maxReplicas, Number(d.status?.replicas ?? 0))
+      s.timeline.sample('available', Number(d.status?.availableReplicas ?? 0))
+    })
+    const podWatch = await s.observe({ apiVersion: 'v1', kind: 'Pod', namespace: s.namespace, labelSelector: 'app=advanced-nginx' }, (_all, _type, pod) => {
+      if (isPodReady(pod) && !firstReadyAt.has(pod.metadata.name)) firstReadyAt.set(pod.metadata.name, Date.now())
+    })
+    const rsWatch = await s.observe({ apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: s.namespace, labelSelector: 'app=advanced-nginx' }, (_all, _type, rs) => {
+      if (newHash && rs.metadata.labels?.['pod-template-hash'] === newHash && Number(rs.status?.availableReplicas ?? 0) > 0) newAvailableAt ??= Date.now()
+    })
+    try {
+      const before = new Set(firstReadyAt.keys())
+      updating = true
+      await s.step('set image nginx:1.28', () => setImage(s.api, ref('advanced-nginx'), 'nginx', 'nginx:1.28', { imageOverrides: s.cluster.imageOverrides }))
+      const newest = (await rolloutHistory(s.api, ref('advanced-nginx'))).at(-1)!
+      newHash = newest.replicaSet.slice('advanced-nginx-'.length)
+      await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, 'advanced-nginx', 3), { timeoutMs: 180_000 }))
+      const firstNewReady = Math.min(...[...firstReadyAt].filter(([name]) => !before.has(name) && name.includes(newHash!)).map(([, at]) => at))
+      // Pods and ReplicaSets arrive on separate watches: allow one second of delivery skew.
+      expect(newAvailableAt! - firstNewReady).toBeGreaterThanOrEqual(10_000 - 1_000)
+    } finally {
+      deploymentWatch.stop()
+      podWatch.stop()
+      rsWatch.stop()
+    }
+    expect(minAvailable).toBeGreaterThanOrEqual(3)
+    expect(maxReplicas).toBeLessThanOrEqual(4)
+  })
+
+  test('U9 under load a RollingUpdate with readiness serves every request; Recreate shows an outage window', async () => {
+    await s.apply('rolling-update/served-rolling.yaml', 'rolling-update/served-recreate.yaml')
+    await s.waitFor(deploymentRolledOut(s.namespace, 'served-rolling', 3))
+    await s.waitFor(deploymentRolledOut(s.namespace, 'served-recreate', 3))
+    // A new connection per request: kube-proxy then routes each request by the current endpoints.
+    const headers = { connection: 'close' }
+    const rolling = await s.step('rolling update under load', async () => {
+      const load = startHttpLoad({ url: s.cluster.nodePortUrls['30083']!, headers, connections: 4, timeline: s.timeline, seriesPrefix: 'rolling' })
+      await setImage(s.api, ref('served-rolling'), 'nginx', 'nginx:1.28', { imageOverrides: s.cluster.imageOverrides })
+      await s.waitFor(deploymentRolledOut(s.namespace, 'served-rolling', 3))
+      await s.waitFor(podsReady(s.namespace, 'app=served-rolling', 3), { timeoutMs: 180_000 })
+      return load.stop()
+    })
+    const recreate = await s.step('Recreate under load', async () => {
+      const load = startHttpLoad({ url: s.cluster.nodePortUrls['30084']!, headers, connections: 4, timeline: s.timeline, seriesPrefix: 'recreate' })
+      await setImage(s.api, ref('served-recreate'), 'nginx', 'nginx:1.28', { imageOverrides: s.cluster.imageOverrides })
+      await s.waitFor(deploymentRolledOut(s.namespace, 'served-recreate', 3), { timeoutMs: 180_000 })
+      await s.waitFor(podsReady(s.namespace, 'app=served-recreate', 3), { timeoutMs: 180_000 })
+      return load.stop()
+    })
+    const outageMs = recreate.failingIntervals.reduce((sum, i) => sum + (i.to - i.from), 0)
+    s.timeline.note(`rolling: ${rolling.requests} requests, ${rolling.errors} errors, ${rolling.non2xx} non-2xx, p99 ${rolling.latency.p99Ms} ms`)
+    s.timeline.note(`recreate: ${recreate.requests} requests, ${recreate.errors} errors, ${recreate.non2xx} non-2xx, outage ${outageMs} ms`)
+    expect(rolling.requests).toBeGreaterThan(100)
+    expect({ errors: rolling.errors, non2xx: rolling.non2xx }).toEqual({ errors: 0, non2xx: 0 })
+    expect(recreate.errors + recreate.non2xx).toBeGreaterThan(0)
+    expect(outageMs).toBeGreaterThan(0)
+  })
+})
+
+function ref(name: string) {
+  return { namespace: s.namespace, name }
+}
+
+function ownerName(pod: ObservedObject): string | undefined {
+  return pod.metadata.ownerReferences?.find((o) => o.kind === 'ReplicaSet')?.name
+}

@@ -1,0 +1,124 @@
+// Recipe 1, "Scaling your containers": my-nginx scaled by hand, with a precondition, and by an HPA.
+import { describe, expect, test } from 'vitest'
+import {
+  ScalePreconditionError,
+  deploymentRolledOut,
+  httpGet,
+  objectsMatch,
+  podsReady,
+  scale,
+  serviceEndpointsReady,
+  someObject,
+  startLoadGenerator,
+  useScenario,
+  type ObservedObject,
+} from '../lib/index.js'
+
+const s = useScenario('scaling')
+const deployment = 'my-nginx'
+const pods = 'service=nginx'
+const HPA_TIMEOUT_MS = 6 * 60_000
+
+describe('scaling', () => {
+  test('S1 both pods become Ready and the Service has 2 endpoints', async () => {
+    await s.step('apply my-nginx Deployment and NodePort Service', () => s.apply('scaling/my-nginx.yaml'))
+    const ready = await s.step('wait for 2 Ready pods', () => s.waitFor(podsReady(s.namespace, pods, 2)))
+    const endpoints = await s.step('wait for the Service endpoints', () => s.waitFor(serviceEndpointsReady(s.namespace, 'my-nginx', 2)))
+    expect(endpoints).toEqual(ready.map((p) => p.status?.podIP).sort())
+    const page = await s.step('GET the NodePort from the test process', () => httpGet(s.cluster.nodePortUrls['30080']!))
+    expect(page.status).toBe(200)
+    expect(page.body).toContain('Welcome to nginx!')
+  })
+
+  test('S2 scaling 2 -> 4 -> 2 keeps the two original pods', async () => {
+    const original = (await s.waitFor(podsReady(s.namespace, pods, 2))).map(nameOf)
+    await s.step('scale to 4', () => scale(s.api, { kind: 'Deployment', namespace: s.namespace, name: deployment, replicas: 4 }))
+    const four = await s.step('wait for 4 Ready pods', () => s.waitFor(podsReady(s.namespace, pods, 4)))
+    expect(four.map(nameOf)).toEqual(expect.arrayContaining(original))
+
+    const deleted: string[] = []
+    const watch = await s.observe({ apiVersion: 'v1', kind: 'Pod', namespace: s.namespace, labelSelector: pods }, (_all, type, pod) => {
+      if (type === 'DELETED') deleted.push(nameOf(pod))
+    })
+    try {
+      await s.step('scale to 2', () => scale(s.api, { kind: 'Deployment', namespace: s.namespace, name: deployment, replicas: 2 }))
+      const two = await s.step('wait until exactly 2 pods remain', () => s.waitFor(podsReady(s.namespace, pods, 2)))
+      expect(two.map(nameOf).sort()).toEqual([...original].sort())
+      expect(deleted.sort()).toEqual(four.map(nameOf).filter((n) => !original.includes(n)).sort())
+    } finally {
+      watch.stop()
+    }
+  })
+
+  test('S3 a scale with a wrong --current-replicas precondition is refused and changes nothing', async () => {
+    const before = await s.api.apps.readNamespacedDeployment({ namespace: s.namespace, name: deployment })
+    const refused = await s.step('scale to 3 expecting 5 current replicas', () =>
+      scale(s.api, { kind: 'Deployment', namespace: s.namespace, name: deployment, replicas: 3, currentReplicas: 5 }).then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+    )
+    expect(refused).toBeInstanceOf(ScalePreconditionError)
+    expect((refused as Error).message).toMatch(/expected current replicas 5, found 2; nothing was changed/)
+    const after = await s.api.apps.readNamespacedDeployment({ namespace: s.namespace, name: deployment })
+    expect(after.spec?.replicas).toBe(2)
+    expect(after.metadata?.generation).toBe(before.metadata?.generation)
+
+    await s.step('scale to 3 expecting the true count, 2', () =>
+      scale(s.api, { kind: 'Deployment', namespace: s.namespace, name: deployment, replicas: 3, currentReplicas: 2 }),
+    )
+    await s.waitFor(podsReady(s.namespace, pods, 3))
+    await scale(s.api, { kind: 'Deployment', namespace: s.namespace, name: deployment, replicas: 2 })
+    await s.waitFor(podsReady(s.namespace, pods, 2))
+  })
+
+  test('S4 an HPA scales my-nginx above 2 under load, never past 5, and back to 2 after', async () => {
+    await s.step('apply the HPA (2..5 replicas at 50% CPU)', () => s.apply('scaling/my-nginx-hpa.yaml'))
+    const hpa = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', namespace: s.namespace, name: deployment }
+    await s.step('wait until the CPU metric is known', () =>
+      s.waitFor(someObject(hpa, 'the HPA reports a current CPU utilisation', (h) => cpuUtilisation(h) !== undefined), { timeoutMs: HPA_TIMEOUT_MS }),
+    )
+
+    let maxReplicas = 0
+    const hpaWatch = await s.observe(hpa, (_all, _type, h) => {
+      const current = Number(h.status?.currentReplicas ?? 0)
+      maxReplicas = Math.max(maxReplicas, current, Number(h.status?.desiredReplicas ?? 0))
+      s.timeline.sample('replicas', current)
+      const cpu = cpuUtilisation(h)
+      if (cpu !== undefined) s.timeline.sample('cpu %', cpu)
+    })
+    try {
+      const load = await s.step('start in-cluster load against the Service', () =>
+        startLoadGenerator(s.api, { namespace: s.namespace, targetUrl: `http://my-nginx.${s.namespace}.svc`, workers: 6, imageOverrides: s.cluster.imageOverrides }),
+      )
+      const scaledUp = await s.step('wait until the HPA scales above 2 replicas', () =>
+        s.waitFor(someObject(hpa, 'the HPA runs more than 2 replicas', (h) => Number(h.status?.currentReplicas ?? 0) > 2), { timeoutMs: HPA_TIMEOUT_MS }),
+      )
+      await s.step('wait until the Deployment has rolled out the new count', () =>
+        s.waitFor(deploymentRolledOut(s.namespace, deployment, Number(scaledUp.status?.currentReplicas)), { timeoutMs: HPA_TIMEOUT_MS }),
+      )
+      await s.step('stop the load', () => load.stop())
+      await s.step('wait until the HPA is back at 2 replicas', () =>
+        s.waitFor(
+          objectsMatch({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: s.namespace, name: deployment }, 'my-nginx is back at 2 available replicas', ([d]) =>
+            Boolean(d && d.spec?.replicas === 2 && d.status?.availableReplicas === 2),
+          ),
+          { timeoutMs: HPA_TIMEOUT_MS },
+        ),
+      )
+    } finally {
+      hpaWatch.stop()
+    }
+    expect(maxReplicas).toBeGreaterThan(2)
+    expect(maxReplicas).toBeLessThanOrEqual(5)
+  })
+})
+
+function nameOf(pod: ObservedObject): string {
+  return pod.metadata.name
+}
+
+function cpuUtilisation(hpa: ObservedObject): number | undefined {
+  const metrics = (hpa.status?.currentMetrics ?? []) as Array<{ resource?: { name: string; current?: { averageUtilization?: number } } }>
+  return metrics.find((m) => m.resource?.name === 'cpu')?.resource?.current?.averageUtilization
+}

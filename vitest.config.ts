@@ -1,0 +1,34 @@
+import { defineConfig } from 'vitest/config'
+
+/** Scenario timeouts: a scenario waits on real clusters; its own waits carry tighter deadlines. */
+const SCENARIO_TIMEOUT_MS = 15 * 60_000
+const CLUSTER_START_TIMEOUT_MS = 20 * 60_000
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['tests/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'scenarios',
+          include: ['scenarios/**/*.test.ts'],
+          globalSetup: ['lib/cluster/global-setup.ts'],
+          testTimeout: SCENARIO_TIMEOUT_MS,
+          hookTimeout: SCENARIO_TIMEOUT_MS,
+          teardownTimeout: 120_000,
+          // Files share one cluster, each in its own namespace: run them side by side.
+          pool: 'forks',
+          fileParallelism: true,
+          maxWorkers: 6,
+          sequence: { concurrent: false },
+        },
+      },
+    ],
+    globalSetupTimeout: CLUSTER_START_TIMEOUT_MS,
+  } as never,
+})

@@ -2,10 +2,11 @@ import { defineConfig } from 'vitest/config'
 
 /** Scenario timeouts: a scenario waits on real clusters; its own waits carry tighter deadlines. */
 const SCENARIO_TIMEOUT_MS = 15 * 60_000
-const CLUSTER_START_TIMEOUT_MS = 20 * 60_000
 
 export default defineConfig({
   test: {
+    reporters: ['default', './lib/report/summary-line.ts'],
+    teardownTimeout: 120_000,
     projects: [
       {
         test: {
@@ -20,7 +21,6 @@ export default defineConfig({
           globalSetup: ['lib/cluster/global-setup.ts'],
           testTimeout: SCENARIO_TIMEOUT_MS,
           hookTimeout: SCENARIO_TIMEOUT_MS,
-          teardownTimeout: 120_000,
           // Files share one cluster, each in its own namespace: run them side by side.
           pool: 'forks',
           fileParallelism: true,
@@ -29,6 +29,5 @@ export default defineConfig({
         },
       },
     ],
-    globalSetupTimeout: CLUSTER_START_TIMEOUT_MS,
-  } as never,
+  },
 })

@@ -248,9 +248,9 @@ export function describeRejection(error: ApiError): { field?: string; reason: st
   const message = error.status?.message ?? error.message
   const patterns: Array<[RegExp, (m: RegExpMatchArray) => { field: string; reason: string }]> = [
     [/unknown field "([^"]+)"/, (m) => ({ field: m[1]!, reason: 'unknown field (misspelt, or not in this kind\'s schema)' })],
-    [/(?:^|\s|: )\.?([\w.[\]-]+): field not declared in schema/, (m) => ({ field: m[1]!, reason: 'unknown field (misspelt, or not in this kind\'s schema)' })],
+    [/(?:^|\s|: )\.?([\w.[\]="-]+): field not declared in schema/, (m) => ({ field: m[1]!, reason: 'unknown field (misspelt, or not in this kind\'s schema)' })],
     [/Go struct field \w+\.([\w.]+) of type (\S+)/, (m) => ({ field: m[1]!, reason: `wrong type: expected ${m[2]}` })],
-    [/\.?([\w.[\]-]+): expected (\w+), got (\S+)/, (m) => ({ field: m[1]!, reason: `wrong type: expected ${m[2]}, got ${m[3]}` })],
+    [/\.?([\w.[\]="-]+): expected ([^,]+), got (.+)$/, (m) => ({ field: m[1]!, reason: `wrong type: expected ${m[2]}, got ${m[3]}` })],
     [/([\w.[\]-]+): Required value/, (m) => ({ field: m[1]!, reason: 'required field is missing' })],
   ]
   for (const [pattern, describe] of patterns) {

@@ -32,21 +32,25 @@ export async function buildNodeImage({ goBins, clusterImages, log }) {
     return ref
   }
   const rootfs = await debianRootfs('node', NODE_PACKAGES, log)
-  const staging = path.join(CACHE_DIR, `node-staging-${tag}`)
-  await rm(staging, { recursive: true, force: true })
-  await mkdir(path.join(staging, 'usr/local/bin'), { recursive: true })
-  await mkdir(path.join(staging, 'etc/kube-scenarios'), { recursive: true })
-  await mkdir(path.join(staging, 'opt/kube-scenarios'), { recursive: true })
-  for (const binary of binaries) await cp(binary, path.join(staging, 'usr/local/bin', path.basename(binary)))
-  await cp(path.join(nodeDir, 'kube-node'), path.join(staging, 'usr/local/bin/kube-node'))
-  for (const file of ['containerd.toml', 'cni.template', 'kubelet.yaml', 'kube-proxy.yaml']) {
-    await cp(path.join(nodeDir, file), path.join(staging, 'etc/kube-scenarios', file))
+  // docker import refuses archives that list a path twice: assemble one tree, hard-linking the
+  // cached rootfs (nothing of it is modified, files are only added).
+  const tree = path.join(CACHE_DIR, `node-tree-${tag}`)
+  await rm(tree, { recursive: true, force: true })
+  await $`cp -al ${rootfs} ${tree}`
+  const add = async (from, to) => {
+    await mkdir(path.dirname(path.join(tree, to)), { recursive: true })
+    await cp(from, path.join(tree, to), { recursive: true })
   }
-  await cp(clusterImages.addons, path.join(staging, 'etc/kube-scenarios/addons'), { recursive: true })
-  await cp(clusterImages.archive, path.join(staging, 'opt/kube-scenarios/images.tar'))
+  for (const binary of binaries) await add(binary, `usr/local/bin/${path.basename(binary)}`)
+  await add(path.join(nodeDir, 'kube-node'), 'usr/local/bin/kube-node')
+  for (const file of ['containerd.toml', 'cni.template', 'kubelet.yaml', 'kube-proxy.yaml']) {
+    await add(path.join(nodeDir, file), `etc/kube-scenarios/${file}`)
+  }
+  await add(clusterImages.addons, 'etc/kube-scenarios/addons')
+  await add(clusterImages.archive, 'opt/kube-scenarios/images.tar')
   log(`node image ${ref}: importing`)
-  await $`tar -c -C ${rootfs} . -C ${staging} . | docker import --change ${'ENTRYPOINT ["/usr/local/bin/kube-node"]'} --change ${'CMD ["server"]'} --change ${'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'} - ${ref}`.quiet()
-  await rm(staging, { recursive: true, force: true })
+  await $`tar -c -C ${tree} . | docker import --change ${'ENTRYPOINT ["/usr/local/bin/kube-node"]'} --change ${'CMD ["server"]'} --change ${'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'} - ${ref}`.quiet()
+  await rm(tree, { recursive: true, force: true })
   log(`node image ${ref}: built`)
   return ref
 }

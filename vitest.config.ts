@@ -5,7 +5,9 @@ const SCENARIO_TIMEOUT_MS = 15 * 60_000
 
 export default defineConfig({
   test: {
-    reporters: ['default', './lib/report/summary-line.ts'],
+    // The HTML report (reports/<run-id>/: index.html, junit.xml) covers the scenarios project;
+    // summary-line stays last so the run ends with "N passed, N failed".
+    reporters: ['default', './lib/report/html-reporter.ts', './lib/report/summary-line.ts'],
     teardownTimeout: 120_000,
     projects: [
       {

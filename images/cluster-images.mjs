@@ -6,12 +6,12 @@ import { chmod, copyFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises
 import path from 'node:path'
 import YAML from 'yaml'
 import { cachedStep } from './lib/cache.mjs'
-import { debianRootfs } from './lib/rootfs.mjs'
+import { debianPackageFile, debianRootfs } from './lib/rootfs.mjs'
 
 const $q = $({ quiet: true })
 
 /** Debian packages the small images take files from (never shipped whole). */
-const SOURCE_PACKAGES = ['nginx', 'libnginx-mod-http-headers-more-filter', 'busybox-static', 'ca-certificates']
+const SOURCE_PACKAGES = ['nginx', 'libnginx-mod-http-headers-more-filter', 'ca-certificates']
 
 const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const HEADERS_MORE_MODULE = '/usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so'
@@ -19,15 +19,17 @@ const HEADERS_MORE_MODULE = '/usr/lib/nginx/modules/ngx_http_headers_more_filter
 const localRef = (name, tag) => `localhost/kube-scenarios/${name}:${tag}`
 
 /**
- * Every image: `upstream` lists the references it stands in for (the override map), `fill`
- * writes its filesystem into an empty directory, the rest is its image config.
+ * Every image: `upstream` lists the references it stands in for (the override map);
+ * `fill(dir, ctx, image)` writes its filesystem into an empty directory; `go` names the Go binary
+ * it ships (group in goBins, file name, path in the image); `users` adds accounts; the rest
+ * (entrypoint, cmd, env, workdir, user, expose) is its image config.
  */
 const IMAGES = [
   nginxImage('1.27', '1.27.5'),
   nginxImage('1.28', '1.28.0'),
   {
     name: 'busybox', tag: '1.36', upstream: ['busybox:1.36'],
-    fill: (dir, ctx) => withBusybox(dir, ctx),
+    fill: withBusybox,
     cmd: ['sh'],
   },
   {
@@ -37,7 +39,7 @@ const IMAGES = [
   },
   {
     name: 'echoserver', tag: '1.10', upstream: ['registry.k8s.io/echoserver:1.10'],
-    fill: goProgram('cluster-programs', 'echoserver', '/usr/local/bin/echoserver'),
+    go: { group: 'cluster-programs', binary: 'echoserver', at: '/usr/local/bin/echoserver' }, fill: goProgram,
     cmd: ['/usr/local/bin/echoserver'], expose: ['8080', '8443'],
   },
   {
@@ -48,28 +50,29 @@ const IMAGES = [
   {
     // The sandbox image of every pod: nothing but the binary, as upstream.
     name: 'pause', tag: '3.10', upstream: ['registry.k8s.io/pause:3.10'],
-    fill: (dir, ctx) => copyInto(dir, path.join(ctx.goBins['cluster-programs'], 'pause'), '/pause'),
+    go: { group: 'cluster-programs', binary: 'pause', at: '/pause' }, fill: copyGoBinary,
     entrypoint: ['/pause'], user: '65535:65535',
   },
   {
     name: 'coredns', tag: '1.12.4', upstream: ['registry.k8s.io/coredns/coredns:v1.12.4'],
-    fill: goProgram('coredns', 'coredns', '/coredns'),
+    go: { group: 'coredns', binary: 'coredns', at: '/coredns' }, fill: goProgram,
     entrypoint: ['/coredns'], expose: ['53', '53/udp'],
   },
   {
     name: 'metrics-server', tag: '0.8.0', upstream: ['registry.k8s.io/metrics-server/metrics-server:v0.8.0'],
-    fill: goProgram('metrics-server', 'metrics-server', '/metrics-server'),
+    go: { group: 'metrics-server', binary: 'metrics-server', at: '/metrics-server' }, fill: goProgram,
     entrypoint: ['/metrics-server'], user: '65534',
   },
   {
     // Upstream's manifests run it by name (`command: [local-path-provisioner, ...]`): keep it on PATH.
     name: 'local-path-provisioner', tag: '0.0.30', upstream: ['rancher/local-path-provisioner:v0.0.30'],
-    fill: goProgram('local-path-provisioner', 'local-path-provisioner', '/usr/bin/local-path-provisioner'),
+    go: { group: 'local-path-provisioner', binary: 'local-path-provisioner', at: '/usr/bin/local-path-provisioner' },
+    fill: goProgram,
     cmd: ['local-path-provisioner'],
   },
   {
     name: 'ingress-controller', tag: '0.1', upstream: [],
-    fill: goProgram('cluster-programs', 'ingress-controller', '/ingress-controller'),
+    go: { group: 'cluster-programs', binary: 'ingress-controller', at: '/ingress-controller' }, fill: goProgram,
     entrypoint: ['/ingress-controller'], expose: ['80'],
   },
 ]
@@ -77,14 +80,6 @@ const IMAGES = [
 const refOf = (name) => {
   const image = IMAGES.find((i) => i.name === name)
   return localRef(image.name, image.tag)
-}
-
-/** Go binaries the images copy, as paths (their contents are part of the cache key). */
-const GO_BINARIES = {
-  'cluster-programs': ['echoserver', 'ingress-controller', 'pause'],
-  coredns: ['coredns'],
-  'metrics-server': ['metrics-server'],
-  'local-path-provisioner': ['local-path-provisioner'],
 }
 
 /**
@@ -100,12 +95,15 @@ export async function buildClusterImages({ goBins, log }) {
   const ctx = {
     sources: await debianRootfs('image-sources', SOURCE_PACKAGES, log),
     debian: await debianRootfs('debian-12', [], log),
+    // Bookworm's busybox 1.35 crashes in `wget -T` (a timeout is how a blocked connection is
+    // told from an open one); trixie's static 1.37 does not.
+    busybox: await debianPackageFile('trixie', 'usr/bin/busybox', log),
     goBins,
   }
-  const binaries = Object.entries(GO_BINARIES).flatMap(([group, names]) => names.map((n) => path.join(goBins[group], n)))
+  const binaries = IMAGES.filter((i) => i.go).map((i) => goBinary(goBins, i.go))
   // Rootfs directories are named by the hash of their package lists: their names stand for them.
   const rootfsKeys = { sources: path.basename(path.dirname(ctx.sources)), debian: path.basename(path.dirname(ctx.debian)) }
-  const inputs = [new URL(import.meta.url).pathname, rootfsKeys, ...binaries]
+  const inputs = [new URL(import.meta.url).pathname, rootfsKeys, ctx.busybox, ...binaries]
   const { outDir, cached } = await cachedStep('cluster-images', inputs, async (out) => {
     const staging = path.join(out, 'staging')
     for (const image of IMAGES) await buildImage(image, ctx, staging, log)
@@ -127,7 +125,7 @@ function overrideMap() {
 async function buildImage(image, ctx, staging, log) {
   const dir = path.join(staging, image.name + '-' + image.tag)
   await mkdir(dir, { recursive: true })
-  await image.fill(dir, ctx)
+  await image.fill(dir, ctx, image)
   const ref = localRef(image.name, image.tag)
   await $q`tar -C ${dir} --numeric-owner -c . | docker import ${importChanges(image).flatMap((c) => ['--change', c])} - ${ref}`
   log(`image ${ref}: built`)
@@ -156,11 +154,12 @@ function importChanges({ entrypoint, cmd, env = [], workdir, user, expose = [] }
 function nginxImage(tag, version) {
   return {
     name: 'nginx', tag, upstream: [`nginx:${tag}`],
-    fill: async (dir, ctx) => {
-      await withBusybox(dir, ctx, { nginx: 101 })
+    users: { nginx: 101 }, // the official image's worker user
+    fill: async (dir, ctx, image) => {
+      await withBusybox(dir, ctx, image)
       await copyBinary(ctx.sources, '/usr/sbin/nginx', dir)
       await copyBinary(ctx.sources, HEADERS_MORE_MODULE, dir)
-      for (const file of ['/etc/nginx/mime.types', '/usr/share/nginx/html/index.html']) {
+      for (const file of [...NGINX_INCLUDES.map((f) => `/etc/nginx/${f}`), '/usr/share/nginx/html/index.html']) {
         await copyInto(dir, path.join(ctx.sources, file), file)
       }
       await writeFiles(dir, {
@@ -177,6 +176,9 @@ function nginxImage(tag, version) {
     cmd: ['nginx', '-g', 'daemon off;'], env: [`NGINX_VERSION=${version}`], expose: ['80'],
   }
 }
+
+/** Files the official image has in /etc/nginx that configurations commonly include. */
+const NGINX_INCLUDES = ['mime.types', 'fastcgi_params', 'scgi_params', 'uwsgi_params']
 
 const nginxConf = (version) => `user  nginx;
 worker_processes  auto;
@@ -266,23 +268,30 @@ async function debianSystem(dir, ctx) {
   await rm(path.join(dir, 'etc/resolv.conf'), { force: true })
 }
 
-/** A static Go binary with what Go programs read from the system: CA certificates, users, /tmp. */
-function goProgram(group, binary, at) {
-  return async (dir, ctx) => {
-    await copyInto(dir, path.join(ctx.goBins[group], binary), at)
-    await copyInto(dir, path.join(ctx.sources, '/etc/ssl/certs/ca-certificates.crt'), '/etc/ssl/certs/ca-certificates.crt')
-    await writeAccounts(dir)
-  }
+const goBinary = (goBins, { group, binary }) => path.join(goBins[group], binary)
+
+async function copyGoBinary(dir, ctx, image) {
+  await copyInto(dir, goBinary(ctx.goBins, image.go), image.go.at)
 }
 
-/** busybox-static with every applet linked in /bin (like the official busybox image), users, /tmp. */
-async function withBusybox(dir, ctx, extraUsers = {}) {
-  const busybox = path.join(ctx.sources, 'bin/busybox')
+/** A static Go binary with what Go programs read from the system: CA certificates, users, /tmp. */
+async function goProgram(dir, ctx, image) {
+  await copyGoBinary(dir, ctx, image)
+  await copyInto(dir, path.join(ctx.sources, '/etc/ssl/certs/ca-certificates.crt'), '/etc/ssl/certs/ca-certificates.crt')
+  await writeAccounts(dir)
+}
+
+/**
+ * busybox-static with every applet linked in /bin (like the official busybox image), the image's
+ * `users` on top of the common accounts, /tmp.
+ */
+async function withBusybox(dir, ctx, { users } = {}) {
+  const busybox = ctx.busybox
   await copyInto(dir, busybox, '/bin/busybox')
   const applets = (await $q`${busybox} --list`).stdout.split('\n').filter((a) => a && a !== 'busybox')
   for (const applet of applets) await symlink('busybox', path.join(dir, 'bin', applet))
   for (const d of ['root', 'home', 'var/tmp']) await mkdir(path.join(dir, d), { recursive: true })
-  await writeAccounts(dir, extraUsers)
+  await writeAccounts(dir, users)
 }
 
 /** root, nobody and www-data (plus extras: name -> uid = gid), and a world-writable /tmp. */
@@ -387,6 +396,9 @@ function deployment({ name, namespace, labels, account, containers, volumes, pod
   }
 }
 
+// No `forward`: the cluster has no upstream DNS to reach (and must send nothing off this
+// machine); names outside the cluster get SERVFAIL at once. Without forward, `loop` has nothing
+// to detect (with the node's loopback resolver it would crash CoreDNS).
 const COREFILE = `.:53 {
     errors
     health {
@@ -399,11 +411,7 @@ const COREFILE = `.:53 {
        ttl 30
     }
     prometheus :9153
-    forward . /etc/resolv.conf {
-       max_concurrent 1000
-    }
     cache 30
-    loop
     reload
     loadbalance
 }

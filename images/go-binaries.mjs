@@ -61,7 +61,10 @@ export const GO_PROGRAMS = [
 export async function buildGoProgram(program, log) {
   const moduleDir = program.module && path.join(IMAGES_DIR, program.module)
   const goVersion = (await $`go env GOVERSION`).stdout.trim()
-  const inputs = [goVersion, program, ...(moduleDir ? [moduleDir] : [])]
+  // Only what this group compiles: the module's pins and its own local packages (a change to
+  // another program of the same module must not rebuild Kubernetes).
+  const local = (program.packages ?? []).filter((p) => p.startsWith('.')).map((p) => path.join(moduleDir, p))
+  const inputs = [goVersion, program, ...(moduleDir ? [path.join(moduleDir, 'go.mod'), path.join(moduleDir, 'go.sum'), ...local] : [])]
   const { outDir, cached } = await cachedStep(`go-${program.name}`, inputs, async (out) => {
     const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false -trimpath' }
     const ldflags = `-s -w ${program.ldflags ?? ''}`

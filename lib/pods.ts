@@ -113,3 +113,97 @@ export async function portForward(clients: Clients, pod: PodRef, remotePort: num
       }),
   }
 }
+
+/** How a GET made from inside a pod ended. */
+export type PodFetchOutcome = 'ok' | 'http-error' | 'timeout' | 'refused' | 'unreachable' | 'dns' | 'failed'
+
+export interface PodFetch {
+  outcome: PodFetchOutcome
+  /** The response body (empty unless the server answered). */
+  body: string
+  /** wget's error message, or the exit code when it printed none. */
+  message: string
+}
+
+export const DEFAULT_POD_FETCH_TIMEOUT_S = 3
+
+/**
+ * GETs a URL from inside a pod with busybox `wget` (present in the nginx, busybox and httpd
+ * images), for claims about in-cluster reachability: pod to pod, pod to Service, NetworkPolicy.
+ * Connection and transfer are bounded by `timeoutSeconds` (default DEFAULT_POD_FETCH_TIMEOUT_S).
+ */
+export async function fetchFromPod(clients: Clients, pod: PodRef & { container?: string }, url: string, options: { timeoutSeconds?: number } = {}): Promise<PodFetch> {
+  const seconds = options.timeoutSeconds ?? DEFAULT_POD_FETCH_TIMEOUT_S
+  const result = await exec(clients, pod, ['wget', '-T', String(seconds), '-q', '-O-', url], { timeoutMs: seconds * 1000 + DEFAULT_EXEC_TIMEOUT_MS })
+  return wgetOutcome(result)
+}
+
+// busybox wget's messages (libbb perror texts) for each way a request fails.
+const WGET_FAILURES: Array<[PodFetchOutcome, RegExp]> = [
+  ['timeout', /download timed out|Connection timed out/],
+  ['refused', /Connection refused/],
+  ['unreachable', /No route to host|Network is unreachable|Host is unreachable/],
+  ['dns', /bad address/],
+  ['http-error', /server returned error/],
+]
+
+/** Classifies a busybox `wget -q -O- URL` run; pure, so a DNS failure is never mistaken for a block. */
+export function wgetOutcome(result: ExecResult): PodFetch {
+  const message = result.stderr.trim() || `exit code ${result.exitCode}`
+  if (result.exitCode === 0) return { outcome: 'ok', body: result.stdout, message: '' }
+  const outcome = WGET_FAILURES.find(([, pattern]) => pattern.test(result.stderr))?.[0] ?? 'failed'
+  return { outcome, body: result.stdout, message }
+}
+
+export interface RetryOptions {
+  /** A state phrase for the timeout error: "the client's logs show the welcome page". */
+  description: string
+  /** Default 60 s. */
+  timeoutMs?: number
+  /** Pause between attempts; default 500 ms. */
+  retryMs?: number
+}
+
+/**
+ * Re-reads a container's logs until `accept` holds; returns them. Logs have no watch: this is a
+ * bounded retry whose timeout error shows the last logs (or the last read failure).
+ */
+export function waitForLogs(clients: Clients, pod: PodRef & { container?: string }, accept: (logs: string) => boolean, options: RetryOptions): Promise<string> {
+  return retryUntil(() => logs(clients, pod), accept, (text) => `logs (last 300 chars): ${text.slice(-300)}`, `${pod.namespace}/${pod.name}`, options)
+}
+
+/**
+ * Repeats fetchFromPod until `accept` holds; returns that fetch. For reachability that
+ * converges: a Service being programmed, a NetworkPolicy being enforced.
+ */
+export function waitForFetchFromPod(
+  clients: Clients,
+  pod: PodRef & { container?: string },
+  url: string,
+  accept: (fetch: PodFetch) => boolean,
+  options: RetryOptions & { timeoutSeconds?: number },
+): Promise<PodFetch> {
+  return retryUntil(
+    () => fetchFromPod(clients, pod, url, options),
+    accept,
+    (f) => `${f.outcome}${f.message ? ` (${f.message})` : ''}${f.body ? `: ${f.body.slice(0, 200)}` : ''}`,
+    `GET ${url} from ${pod.namespace}/${pod.name}`,
+    options,
+  )
+}
+
+async function retryUntil<T>(attempt: () => Promise<T>, accept: (value: T) => boolean, show: (value: T) => string, subject: string, options: RetryOptions): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000)
+  let last = 'no attempt completed'
+  while (Date.now() < deadline) {
+    try {
+      const value = await attempt()
+      if (accept(value)) return value
+      last = show(value)
+    } catch (error) {
+      last = `failed: ${(error as Error).message}`
+    }
+    await new Promise((r) => setTimeout(r, options.retryMs ?? 500))
+  }
+  throw new Error(`timed out waiting until ${options.description} (${subject}); last: ${last}`)
+}

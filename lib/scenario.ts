@@ -5,7 +5,7 @@ import { createClients, isNotFound, type Clients } from './api.js'
 import { ensureNodes } from './cluster/control.js'
 import { MANAGED_LABEL, RUN_LABEL, type ClusterInfo } from './cluster/provider.js'
 import { collectEvidence, formatEvidence, type Evidence } from './evidence.js'
-import { applyFixtures, loadFixtures, type AppliedObject } from './fixtures.js'
+import { applyFixtures, loadFixtures, type AppliedObject, type FixtureDocument, type KubeObject } from './fixtures.js'
 import { Timeline, type TimelineEntry } from './timeline.js'
 import { resourcesGone } from './conditions.js'
 import { waitFor, watchObjects, type Condition, type Selection, type WaitOptions, type WatchHandle, type WatchEventType, type ObservedObject } from './wait.js'
@@ -38,6 +38,11 @@ export interface Scenario {
   step<T>(name: string, run: () => Promise<T> | T): Promise<T>
   /** Applies fixtures (paths relative to fixtures/) into the scenario's namespace. */
   apply(...files: string[]): Promise<AppliedObject[]>
+  /**
+   * Applies objects built by the scenario (when they depend on what the cluster looks like, e.g.
+   * one pod per node), with the same validation as fixtures; `origin` names them in errors.
+   */
+  applyObjects(origin: string, ...objects: KubeObject[]): Promise<AppliedObject[]>
   /** Waits until the condition holds; on timeout the error carries status, Events and logs. */
   waitFor<T>(condition: Condition<T>, options?: WaitOptions): Promise<T>
   /** Watches a selection until the returned handle is stopped, recording each event on the timeline. */
@@ -94,6 +99,13 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
     await waitFor(api, resourcesGone({ apiVersion: 'v1', kind: 'Namespace', name: namespace }, `namespace ${namespace}`), { timeoutMs: 180_000 }).catch(() => undefined)
   })
 
+  const applyDocuments = async (documents: FixtureDocument[]) => {
+    const { api, namespace, cluster } = ready()
+    const applied = await applyFixtures(api, documents, { namespace, imageOverrides: cluster.imageOverrides })
+    for (const a of applied) timeline.record({ type: 'watch', kind: a.object.kind, name: a.object.metadata.name, event: 'APPLIED', detail: a.file })
+    return applied
+  }
+
   const scenario: Scenario = {
     recipe,
     get namespace() {
@@ -110,11 +122,10 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
     },
     step: (name, run) => timeline.step(name, run),
     async apply(...files) {
-      const { api, namespace, cluster } = ready()
-      const documents = await loadFixtures(files)
-      const applied = await applyFixtures(api, documents, { namespace, imageOverrides: cluster.imageOverrides })
-      for (const a of applied) timeline.record({ type: 'watch', kind: a.object.kind, name: a.object.metadata.name, event: 'APPLIED', detail: a.file })
-      return applied
+      return applyDocuments(await loadFixtures(files))
+    },
+    applyObjects(origin, ...objects) {
+      return applyDocuments(objects.map((object, i) => ({ file: `(${origin})`, document: i + 1, object })))
     },
     waitFor(condition, waitOptions = {}) {
       const { api, namespace } = ready()

@@ -22,3 +22,27 @@ export async function debianRootfs(name, packages, log) {
   log(`rootfs ${name}: ${cached ? 'cached' : 'built'}`)
   return path.join(outDir, 'rootfs')
 }
+
+/**
+ * One file of a Debian package from another suite (e.g. a newer busybox), as <outDir>/<name>;
+ * cached by suite, package and path. Uses apt with a private sources list and state directory.
+ */
+export async function debianPackageFile(suite, pkg, fileInPackage, log) {
+  const inputs = [suite, DEBIAN_MIRROR, pkg, fileInPackage]
+  const name = path.basename(fileInPackage)
+  const { outDir, cached } = await cachedStep(`deb-${suite}-${pkg}`, inputs, async (out) => {
+    const lists = path.join(out, 'lists')
+    await $`mkdir -p ${lists}/partial`
+    const sources = path.join(out, 'sources.list')
+    await $`echo ${`deb ${DEBIAN_MIRROR} ${suite} main`} > ${sources}`
+    const apt = ['-o', `Dir::Etc::SourceList=${sources}`, '-o', 'Dir::Etc::SourceParts=-', '-o', `Dir::State::Lists=${lists}`, '-o', 'APT::Get::List-Cleanup=0']
+    await $({ quiet: true })`apt-get ${apt} update`
+    await $({ quiet: true, cwd: out })`apt-get ${apt} download ${pkg}`
+    await $({ quiet: true, cwd: out })`dpkg-deb -x ${(await $({ cwd: out })`ls ${pkg}_*.deb`).stdout.trim()} extracted`
+    await $`cp ${path.join(out, 'extracted', fileInPackage)} ${path.join(out, name)}`
+    await $`rm -rf ${lists} ${path.join(out, 'extracted')} ${sources}`
+    await $({ cwd: out })`rm -f ${pkg}_*.deb`.nothrow()
+  })
+  log(`${pkg} (${suite}): ${cached ? 'cached' : 'downloaded'}`)
+  return path.join(outDir, name)
+}

@@ -7,17 +7,20 @@ import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { GenericContainer, Network, Wait, getContainerRuntimeClient, type StartedNetwork, type StartedTestContainer } from 'testcontainers'
 import { createClients } from '../api.js'
-import { nodesReady } from '../conditions.js'
+import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
 import { INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, RUN_LABEL, runNetworkName, type ClusterInfo, type ClusterProvider, type RunningCluster } from './provider.js'
 
 const CACHE_DIR = process.env.KUBE_SCENARIOS_CACHE ?? path.join(homedir(), '.cache', 'kube-scenarios')
 /** Written by images/build.mjs: which node image to run and the image-override map. */
 export const LOCAL_MANIFEST = path.join(CACHE_DIR, 'local-cluster.json')
-const SERVER_ALIAS = 'kube-scenarios-server'
 const API_PORT = 6443
 const NODE_START_TIMEOUT_MS = 180_000
 const NODE_READY_TIMEOUT_MS = 120_000
+const ADDONS_NEEDED_AT_ONCE = [
+  ['kube-system', 'coredns'],
+  ['ingress-system', 'ingress-controller'],
+] as const
 
 interface LocalManifest {
   nodeImage: string
@@ -46,6 +49,9 @@ export const localProvider: ClusterProvider = {
   async start(request) {
     const manifest = readManifest()
     if (!manifest) throw new Error(`run \`npm run images\` first: ${LOCAL_MANIFEST} is missing`)
+    // Ryuk's image cannot be pulled where this provider is used; the run's reaper
+    // (cluster/reaper.mjs) removes what Ryuk would have removed.
+    process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true'
     const labels = { [RUN_LABEL]: request.runId, [MANAGED_LABEL]: 'true' }
     const network = await new Network({ nextUuid: () => runNetworkName(request.runId) }).start()
     const cluster = new LocalCluster(request.runId, manifest, network, labels)
@@ -108,9 +114,10 @@ class LocalCluster implements RunningCluster {
 
   async startServer(): Promise<void> {
     const name = 'kube-scenarios-control-plane'
+    // No network alias: with one, testcontainers also attaches the default bridge, and the node
+    // would advertise an address the other nodes cannot route to. Workers use the server's IP.
     this.server = await new NodeContainer(this.manifest.nodeImage, name, this.network, this.labels)
-      .withNetworkAliases(SERVER_ALIAS)
-      .withEnvironment({ NODE_NAME: name, API_SANS: `DNS:${SERVER_ALIAS}` })
+      .withEnvironment({ NODE_NAME: name })
       .withCommand(['server'])
       .withExposedPorts(API_PORT, ...MAPPED_NODE_PORTS)
       .startNode(name)
@@ -118,6 +125,11 @@ class LocalCluster implements RunningCluster {
     const url = `https://${this.server.getHost()}:${this.server.getMappedPort(API_PORT)}`
     this.kubeconfig = admin.replace(/server: "?https:\/\/127\.0\.0\.1:6443"?/, `server: "${url}"`)
     await this.waitForNodes(1)
+    // Scenarios may resolve names and use the Ingress from their first step.
+    const clients = createClients(this.kubeconfig)
+    for (const [namespace, name] of ADDONS_NEEDED_AT_ONCE) {
+      await waitFor(clients, deploymentRolledOut(namespace, name), { timeoutMs: NODE_READY_TIMEOUT_MS })
+    }
   }
 
   get info(): ClusterInfo {
@@ -148,7 +160,7 @@ class LocalCluster implements RunningCluster {
     }
     const name = `kube-scenarios-worker-${this.workers.length + 1}`
     const worker = await new NodeContainer(this.manifest.nodeImage, name, this.network, this.labels)
-      .withEnvironment({ NODE_NAME: name, KUBE_SERVER: `https://${SERVER_ALIAS}:${API_PORT}` })
+      .withEnvironment({ NODE_NAME: name, KUBE_SERVER: `https://${server.getIpAddress(this.network.getName())}:${API_PORT}` })
       .withCopyContentToContainer([
         { content: this.caFiles.crt, target: '/etc/kubernetes/pki/ca.crt' },
         { content: this.caFiles.key, target: '/etc/kubernetes/pki/ca.key', mode: 0o600 },

@@ -5,7 +5,7 @@ export type ProviderName = 'k3s' | 'local' | 'kubeconfig'
 export const PROVIDER_NAMES: readonly ProviderName[] = ['k3s', 'local', 'kubeconfig']
 
 /** Fixed NodePorts every provider maps to 127.0.0.1, so scenarios can reach them from the test process. */
-export const MAPPED_NODE_PORTS = [30080, 30081, 30082, 30083, 30084, 30085] as const
+export const MAPPED_NODE_PORTS = [30080, 30081, 30082, 30083, 30084, 30085, 30086, 30087, 30088, 30089] as const
 /** The NodePort of the local cluster's Ingress controller. */
 export const INGRESS_NODE_PORT = 30081
 

@@ -39,8 +39,10 @@ const (
 )
 
 // transport is shared by every backend's proxy so that connections are pooled per Service.
+// Compression is left to client and backend: the backend sees the client's Accept-Encoding.
 var transport = &http.Transport{
 	DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+	DisableCompression:  true,
 	MaxIdleConnsPerHost: 16,
 	IdleConnTimeout:     90 * time.Second,
 }

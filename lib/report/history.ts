@@ -1,0 +1,105 @@
+// Run history: one compact JSON line per run (per test ID: status and duration), appended to
+// reports/history.jsonl (or KUBE_SCENARIOS_HISTORY), so a report can show each ID's recent runs,
+// duration trend and flake rate.
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import type { RunReport } from './model.js'
+
+export interface HistoryRecord {
+  runId: string
+  /** When the run started (ISO 8601). */
+  at: string
+  provider?: string
+  kubernetesVersion?: string
+  /** Test ID -> outcome; only tests that ran (a skipped or filtered-out test is no data point). */
+  tests: Record<string, { status: 'passed' | 'failed'; durationMs: number }>
+}
+
+/** One run of one test ID, oldest first in a TestHistory. */
+export interface TestRun {
+  runId: string
+  at: string
+  status: 'passed' | 'failed'
+  durationMs: number
+}
+
+/** Runs shown per ID by default. */
+export const DEFAULT_HISTORY_RUNS = 20
+
+/** The history file: KUBE_SCENARIOS_HISTORY when set, else history.jsonl in the reports folder. */
+export function historyFile(reportsDir: string): string {
+  return process.env.KUBE_SCENARIOS_HISTORY || path.join(reportsDir, 'history.jsonl')
+}
+
+export function historyRecordOf(run: RunReport): HistoryRecord {
+  const tests: HistoryRecord['tests'] = {}
+  for (const file of run.files) {
+    for (const test of file.tests) {
+      if (test.status !== 'skipped') tests[test.id] = { status: test.status, durationMs: Math.round(test.durationMs) }
+    }
+  }
+  return {
+    runId: run.runId,
+    at: new Date(run.startedAt).toISOString(),
+    ...(run.provider ? { provider: run.provider } : {}),
+    ...(run.kubernetesVersion ? { kubernetesVersion: run.kubernetesVersion } : {}),
+    tests,
+  }
+}
+
+/** Every record of the file, oldest first; a missing file is an empty history. */
+export function readHistory(file: string): HistoryRecord[] {
+  if (!existsSync(file)) return []
+  return parseHistory(readFileSync(file, 'utf8'))
+}
+
+/** Parses JSON lines; a line a killed run left half-written is skipped, not fatal. */
+export function parseHistory(text: string): HistoryRecord[] {
+  return text.split('\n').flatMap((line) => {
+    if (!line.trim()) return []
+    try {
+      const record = JSON.parse(line) as HistoryRecord
+      return typeof record.runId === 'string' && record.tests && typeof record.tests === 'object' ? [record] : []
+    } catch {
+      return []
+    }
+  })
+}
+
+export function appendHistory(file: string, record: HistoryRecord): void {
+  mkdirSync(path.dirname(file), { recursive: true })
+  appendFileSync(file, `${JSON.stringify(record)}\n`)
+}
+
+/** The records up to and including run `runId` (all of them when it is not recorded): an old report shows the history it had. */
+export function historyUpTo(records: readonly HistoryRecord[], runId: string): HistoryRecord[] {
+  const index = records.map((r) => r.runId).lastIndexOf(runId)
+  return index < 0 ? [...records] : records.slice(0, index + 1)
+}
+
+/** The last `limit` runs of one test ID, oldest first. */
+export function testRuns(records: readonly HistoryRecord[], id: string, limit = DEFAULT_HISTORY_RUNS): TestRun[] {
+  return records
+    .flatMap((record) => {
+      const test = record.tests[id]
+      return test ? [{ runId: record.runId, at: record.at, status: test.status, durationMs: test.durationMs }] : []
+    })
+    .slice(-limit)
+}
+
+/**
+ * How often the outcome changed from one run to the next: flips / (runs - 1), in 0..1. A test
+ * that always passes or always fails is not flaky (0); one alternating every run is 1. Fewer
+ * than two runs give 0.
+ */
+export function flakeRate(statuses: ReadonlyArray<'passed' | 'failed'>): number {
+  if (statuses.length < 2) return 0
+  let flips = 0
+  for (let i = 1; i < statuses.length; i++) if (statuses[i] !== statuses[i - 1]) flips++
+  return flips / (statuses.length - 1)
+}
+
+/** Share of runs that failed, in 0..1 (0 for no runs). */
+export function failureRate(statuses: ReadonlyArray<'passed' | 'failed'>): number {
+  return statuses.length === 0 ? 0 : statuses.filter((s) => s === 'failed').length / statuses.length
+}

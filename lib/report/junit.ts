@@ -1,0 +1,63 @@
+// The run as JUnit XML (reports/<run>/junit.xml) for CI test views: one testsuite per recipe,
+// test names carrying their recipe IDs, failures with message, diff and awaited condition, and
+// the steps and evidence in system-out.
+import { escapeXml, stripAnsi } from './escape.js'
+import { formatDuration } from './duration.js'
+import type { ErrorReport, FileReport, RunReport, TestReport } from './model.js'
+
+export function renderJunit(run: RunReport): string {
+  const suites = run.files.map((file) => renderSuite(file, run))
+  const all = run.files.flatMap((f) => f.tests)
+  const fileErrors = run.files.filter((f) => f.errors.length > 0).length
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="kube-scenarios ${escapeXml(run.runId)}" tests="${all.length}" failures="${all.filter((t) => t.status === 'failed').length}" errors="${fileErrors}" skipped="${all.filter((t) => t.status === 'skipped').length}" time="${seconds(run.endedAt - run.startedAt)}" timestamp="${new Date(run.startedAt).toISOString()}">`,
+    ...suites,
+    '</testsuites>',
+    '',
+  ].join('\n')
+}
+
+function renderSuite(file: FileReport, run: RunReport): string {
+  const properties = { runId: run.runId, provider: run.provider, kubernetesVersion: run.kubernetesVersion, namespace: file.namespace }
+  return [
+    `  <testsuite name="${escapeXml(file.recipe)}" file="${escapeXml(file.file)}" tests="${file.tests.length}" failures="${file.tests.filter((t) => t.status === 'failed').length}" errors="${file.errors.length ? 1 : 0}" skipped="${file.tests.filter((t) => t.status === 'skipped').length}" time="${seconds(file.durationMs)}" timestamp="${new Date(run.startedAt).toISOString()}">`,
+    '    <properties>',
+    ...Object.entries(properties).flatMap(([name, value]) => (value ? [`      <property name="${name}" value="${escapeXml(value)}"/>`] : [])),
+    '    </properties>',
+    ...file.tests.map((test) => renderCase(test, file)),
+    ...(file.errors.length ? [renderFileError(file)] : []),
+    '  </testsuite>',
+  ].join('\n')
+}
+
+function renderCase(test: TestReport, file: FileReport): string {
+  const open = `    <testcase classname="${escapeXml(file.recipe)}" name="${escapeXml(test.name)}" file="${escapeXml(file.file)}" time="${seconds(test.durationMs)}">`
+  const body =
+    test.status === 'skipped'
+      ? ['      <skipped/>']
+      : [...(test.status === 'failed' ? test.errors.map((e) => failure('failure', e)) : []), `      <system-out>${escapeXml(systemOut(test))}</system-out>`]
+  return [open, ...body, '    </testcase>'].join('\n')
+}
+
+function renderFileError(file: FileReport): string {
+  return [`    <testcase classname="${escapeXml(file.recipe)}" name="${escapeXml(`${file.recipe} (file)`)}" file="${escapeXml(file.file)}" time="0">`, ...file.errors.map((e) => failure('error', e)), '    </testcase>'].join('\n')
+}
+
+function failure(element: 'failure' | 'error', error: ErrorReport): string {
+  const text = [stripAnsi(error.message), error.awaited ? `awaited: ${error.awaited}` : '', error.diff ? `diff:\n${stripAnsi(error.diff)}` : '', error.stack ? stripAnsi(error.stack) : '']
+    .filter(Boolean)
+    .join('\n\n')
+  const headline = stripAnsi(error.message).split('\n')[0] ?? ''
+  return `      <${element} message="${escapeXml(headline)}" type="${escapeXml(error.name ?? 'Error')}">${escapeXml(text)}</${element}>`
+}
+
+function systemOut(test: TestReport): string {
+  const steps = test.steps.map((s, i) => `${i + 1}. ${s.name}: ${s.status} in ${formatDuration(s.durationMs)}`)
+  const evidence = test.evidence ? ['', 'events:', test.evidence.events, 'pods not ready:', test.evidence.podLogs, 'workloads:', test.evidence.objects] : []
+  return ['steps:', ...(steps.length ? steps : ['(none recorded)']), ...evidence].join('\n')
+}
+
+function seconds(ms: number): string {
+  return (Math.max(ms, 0) / 1000).toFixed(3)
+}

@@ -1,0 +1,100 @@
+// What a run report shows, as plain serialisable data: collected once from vitest's results
+// (collect.ts), saved beside the report as report.json, rendered by pure functions.
+import type { Evidence } from '../evidence.js'
+import type { TimelineEntry } from '../timeline.js'
+
+export type TestStatus = 'passed' | 'failed' | 'skipped'
+
+export interface RunReport {
+  runId: string
+  provider?: string
+  kubernetesVersion?: string
+  /** Node names listed at the end of the run, when the cluster could be asked. */
+  nodes?: string[]
+  /** ms since epoch. */
+  startedAt: number
+  endedAt: number
+  /** Why the run ended: passed, failed or interrupted (Ctrl-C). */
+  outcome: 'passed' | 'failed' | 'interrupted'
+  files: FileReport[]
+  /** Errors outside any test (unhandled rejections, reporter errors). */
+  unhandledErrors: ErrorReport[]
+}
+
+/** One scenario file: one recipe. */
+export interface FileReport {
+  recipe: string
+  /** Path relative to the project root, e.g. scenarios/scaling.test.ts. */
+  file: string
+  namespace?: string
+  durationMs: number
+  /** Errors of the file itself (failed to load, a failing beforeAll/afterAll). */
+  errors: ErrorReport[]
+  tests: TestReport[]
+}
+
+export interface TestReport {
+  /** The recipe ID the test is named by ("S2"), else the test's full name. */
+  id: string
+  name: string
+  status: TestStatus
+  durationMs: number
+  steps: StepReport[]
+  timeline: TimelineEntry[]
+  errors: ErrorReport[]
+  evidence?: Evidence
+}
+
+export interface StepReport {
+  name: string
+  status: 'passed' | 'failed'
+  /** Offset from the test's first timeline entry. */
+  startMs: number
+  durationMs: number
+  error?: string
+}
+
+export interface ErrorReport {
+  name?: string
+  message: string
+  /** An assertion's expected/received diff. */
+  diff?: string
+  /** What a WaitTimeoutError was waiting for. */
+  awaited?: string
+  stack?: string
+}
+
+/** A test name's recipe ID: "S2 scaling 2 -> 4 ..." -> "S2"; undefined when it has none. */
+export function recipeIdOf(testName: string): string | undefined {
+  return /^([A-Z]{1,3}\d+[a-z]?)\b/.exec(testName)?.[1]
+}
+
+/** The test name without its leading recipe ID (reports show the ID on its own). */
+export function testTitle(test: Pick<TestReport, 'id' | 'name'>): string {
+  return test.name.startsWith(`${test.id} `) ? test.name.slice(test.id.length + 1) : test.name
+}
+
+/** The steps of a timeline with their offsets from the timeline's start. */
+export function stepsOf(timeline: readonly TimelineEntry[]): StepReport[] {
+  const origin = timelineStart(timeline)
+  return timeline.flatMap((e) =>
+    e.type === 'step'
+      ? [{ name: e.name, status: e.status, startMs: e.startedAt - origin, durationMs: e.at - e.startedAt, ...(e.error ? { error: e.error } : {}) }]
+      : [],
+  )
+}
+
+/** The earliest instant on a timeline (steps and intervals start before they are recorded). */
+export function timelineStart(timeline: readonly TimelineEntry[]): number {
+  return Math.min(...timeline.map((e) => ('startedAt' in e ? Math.min(e.startedAt, e.at) : e.at)))
+}
+
+export function countByStatus(files: readonly FileReport[]): Record<TestStatus, number> {
+  const counts = { passed: 0, failed: 0, skipped: 0 }
+  for (const file of files) {
+    for (const test of file.tests) counts[test.status]++
+    // A file that failed to load has no tests to count; it still failed.
+    if (file.errors.length > 0 && file.tests.length === 0) counts.failed++
+  }
+  return counts
+}

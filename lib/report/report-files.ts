@@ -1,0 +1,57 @@
+// The report on disk: reports/<run-id>/ holds index.html, junit.xml and report.json (the data, to
+// re-render later); reports/latest is a copy of the newest; the run is appended to the history.
+// Synchronous on purpose: reporters run side by side, and the summary line must stay last.
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { DEFAULT_HISTORY_RUNS, appendHistory, historyFile, historyRecordOf, historyUpTo, readHistory } from './history.js'
+import type { RunReport } from './model.js'
+import { renderJunit } from './junit.js'
+import { renderReport } from './render-report.js'
+
+export const REPORT_DATA_FILE = 'report.json'
+export const LATEST_DIR = 'latest'
+
+export interface WriteOptions {
+  /** Folder holding one sub-folder per run. */
+  reportsDir: string
+  /** The history file; default historyFile(reportsDir) (KUBE_SCENARIOS_HISTORY or reports/history.jsonl). */
+  history?: string
+  /** Runs shown per test ID; default DEFAULT_HISTORY_RUNS. */
+  historyRuns?: number
+}
+
+/** Writes a finished run's report, records it in the history and refreshes `latest`; returns index.html's path. */
+export function writeRunReport(run: RunReport, options: WriteOptions): string {
+  const dir = path.join(options.reportsDir, safeName(run.runId))
+  const historyPath = options.history ?? historyFile(options.reportsDir)
+  const record = historyRecordOf(run)
+  if (Object.keys(record.tests).length > 0) appendHistory(historyPath, record)
+  const index = renderInto(dir, run, historyPath, options.historyRuns)
+  const latest = path.join(options.reportsDir, LATEST_DIR)
+  rmSync(latest, { recursive: true, force: true })
+  cpSync(dir, latest, { recursive: true })
+  return index
+}
+
+/** Re-renders a report folder from its report.json with the history known now; returns index.html's path. */
+export function regenerateReport(dir: string, options: { history?: string; historyRuns?: number } = {}): string {
+  const data = path.join(dir, REPORT_DATA_FILE)
+  if (!existsSync(data)) throw new Error(`${dir} is not a kube-scenarios report folder: ${REPORT_DATA_FILE} is missing`)
+  const run = JSON.parse(readFileSync(data, 'utf8')) as RunReport
+  // A run folder sits in the reports folder, beside the default history file.
+  return renderInto(dir, run, options.history ?? historyFile(path.dirname(path.resolve(dir))), options.historyRuns)
+}
+
+function renderInto(dir: string, run: RunReport, historyPath: string, historyRuns = DEFAULT_HISTORY_RUNS): string {
+  mkdirSync(dir, { recursive: true })
+  const history = historyUpTo(readHistory(historyPath), run.runId)
+  writeFileSync(path.join(dir, REPORT_DATA_FILE), JSON.stringify(run))
+  writeFileSync(path.join(dir, 'junit.xml'), renderJunit(run))
+  const index = path.join(dir, 'index.html')
+  writeFileSync(index, renderReport(run, { history, historyRuns }))
+  return index
+}
+
+function safeName(runId: string): string {
+  return runId.replace(/[^A-Za-z0-9._-]/g, '-')
+}

@@ -1,0 +1,68 @@
+// What happened to a selection, in order: every watch event kept, for claims about sequences that
+// no single snapshot shows (a Job created, then finished, then pruned; one deleted before the next
+// is created), and a wait on that sequence. Feed it from s.observe, started before the events.
+import type { ObservedObject, WatchEventType } from './wait.js'
+
+export interface HistoryEvent {
+  /** When the event arrived (test process clock, ms). */
+  at: number
+  type: WatchEventType
+  object: ObservedObject
+}
+
+export const DEFAULT_HISTORY_TIMEOUT_MS = 120_000
+
+/** A timeout of WatchHistory.until: what was awaited and every event recorded so far. */
+export class HistoryTimeoutError extends Error {
+  constructor(description: string, timeoutMs: number, events: readonly HistoryEvent[]) {
+    const lines = events.map((e) => `  ${new Date(e.at).toISOString().slice(11, 23)} ${e.type} ${e.object.kind}/${e.object.metadata.name}`)
+    super(`timed out after ${(timeoutMs / 1000).toFixed(0)} s waiting until ${description}\nrecorded events:\n${lines.join('\n') || '  (none)'}`)
+    this.name = 'HistoryTimeoutError'
+  }
+}
+
+/**
+ * The events of one watch, in the order the API server sent them. Use it where a claim is about
+ * the order of events: `const jobs = new WatchHistory(); await s.observe(selection, jobs.record)`,
+ * then `await jobs.until('two Jobs were created', (events) => ...)`.
+ */
+export class WatchHistory {
+  readonly events: HistoryEvent[] = []
+  private readonly listeners = new Set<() => void>()
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** The observer callback: pass it to s.observe (or watchObjects). */
+  readonly record = (_objects: ObservedObject[], type: WatchEventType, object: ObservedObject): void => {
+    this.events.push({ at: this.now(), type, object })
+    for (const listener of [...this.listeners]) listener()
+  }
+
+  /**
+   * Resolves with the first defined result of `check` over the recorded events, evaluated now and
+   * after every new event; rejects after timeoutMs (default DEFAULT_HISTORY_TIMEOUT_MS) listing them.
+   */
+  until<T>(description: string, check: (events: readonly HistoryEvent[]) => T | undefined, options: { timeoutMs?: number } = {}): Promise<T> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_HISTORY_TIMEOUT_MS
+    return new Promise<T>((resolve, reject) => {
+      const evaluate = () => {
+        let result: T | undefined
+        try {
+          result = check(this.events)
+        } catch (error) {
+          finish(() => reject(error))
+          return
+        }
+        if (result !== undefined) finish(() => resolve(result))
+      }
+      const timer = setTimeout(() => finish(() => reject(new HistoryTimeoutError(description, timeoutMs, this.events))), timeoutMs)
+      const finish = (settle: () => void) => {
+        clearTimeout(timer)
+        this.listeners.delete(evaluate)
+        settle()
+      }
+      this.listeners.add(evaluate)
+      evaluate()
+    })
+  }
+}

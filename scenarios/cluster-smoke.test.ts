@@ -1,0 +1,125 @@
+// Proof that the run's cluster is a real, complete Kubernetes: versions, Services and NodePorts,
+// DNS, metrics, NetworkPolicy, dynamic volumes, Ingress, pod routing across nodes.
+import { describe, expect, test } from 'vitest'
+import {
+  exec,
+  httpGet,
+  nodesReady,
+  objectsMatch,
+  podReady,
+  podsReady,
+  retryUntil,
+  serviceEndpointsReady,
+  useScenario,
+  waitForHttp,
+  type KubeObject,
+} from '../lib/index.js'
+
+const s = useScenario('cluster-smoke', { nodes: 2 })
+const KUBERNETES_MINOR = /^v1\.34\./
+const client = () => ({ namespace: s.namespace, name: 'client' })
+
+/** HTTP from the client pod: the status line wget prints, or its failure. */
+async function fetchFromClient(url: string) {
+  const result = await exec(s.api, client(), ['wget', '-q', '-T', '3', '-O', '-', url])
+  return { ok: result.exitCode === 0, body: result.stdout, error: result.stderr.trim() }
+}
+
+describe('cluster-smoke', () => {
+  test('nodes are Ready and run Kubernetes v1.34', async () => {
+    const nodes = await s.waitFor(nodesReady(2))
+    for (const node of nodes) {
+      expect((node.status?.nodeInfo as { kubeletVersion: string }).kubeletVersion).toMatch(KUBERNETES_MINOR)
+    }
+    const version = await s.api.raw.request<{ gitVersion: string }>('GET', '/version')
+    expect(version.gitVersion).toMatch(KUBERNETES_MINOR)
+  })
+
+  test('an nginx pod answers through its Service, its NodePort and CoreDNS', async () => {
+    await s.step('apply web, its Service and Ingress, and a client pod', () => s.apply('cluster-smoke/web.yaml'))
+    const [pod] = await s.waitFor(podsReady(s.namespace, 'app=web', 1))
+    const [endpoint] = await s.waitFor(serviceEndpointsReady(s.namespace, 'web', 1))
+    expect(endpoint).toBe(pod!.status?.podIP)
+    await s.waitFor(podReady(s.namespace, 'client'))
+
+    const byName = await s.step('GET http://web by its Service name from the client pod', () => fetchFromClient('http://web'))
+    expect(byName.body, byName.error).toContain('Welcome to nginx!')
+    const service = await s.api.core.readNamespacedService({ namespace: s.namespace, name: 'web' })
+    const lookup = await exec(s.api, client(), ['nslookup', `web.${s.namespace}.svc.cluster.local`])
+    expect(lookup.stdout).toContain(service.spec!.clusterIP!)
+
+    const viaNodePort = await s.step('GET the NodePort from the test process', () => httpGet(s.cluster.nodePortUrls['30086']!))
+    expect(viaNodePort.status).toBe(200)
+    expect(viaNodePort.body).toContain('Welcome to nginx!')
+  })
+
+  test('the Ingress controller routes by host', async () => {
+    const routed = await s.step('GET / with Host smoke.k8s.io through the Ingress controller', () =>
+      waitForHttp(s.cluster.ingressUrl!, (r) => r.status === 200, { description: 'the Ingress routes smoke.k8s.io to web', headers: { host: 'smoke.k8s.io' } }),
+    )
+    expect(routed.body).toContain('Welcome to nginx!')
+    const unrouted = await httpGet(s.cluster.ingressUrl!, { headers: { host: 'unknown.k8s.io' } })
+    expect(unrouted.status).toBe(404)
+  })
+
+  test('metrics-server reports the pod metrics', async () => {
+    const metrics = await s.step('wait for pod metrics of web', () =>
+      retryUntil(
+        async () => {
+          const list = await s.api.raw.request<{ items: Array<{ metadata: { name: string }; containers: Array<{ usage: { cpu: string; memory: string } }> }> }>(
+            'GET',
+            `/apis/metrics.k8s.io/v1beta1/namespaces/${s.namespace}/pods?labelSelector=app%3Dweb`,
+          )
+          return list.items.length ? { value: list.items } : { reason: 'no pod metrics yet' }
+        },
+        { description: 'metrics-server reports web', timeoutMs: 120_000, retryMs: 2000 },
+      ),
+    )
+    expect(metrics[0]!.containers[0]!.usage.memory).toMatch(/^\d+(Ki|Mi)$/)
+  })
+
+  test('a NetworkPolicy blocks an unlabelled client and admits a labelled one', async () => {
+    expect((await fetchFromClient('http://web')).ok).toBe(true)
+    await s.step('apply the policy admitting only allowed=true', () => s.apply('cluster-smoke/web-policy.yaml'))
+    await s.step('the unlabelled client is blocked', () =>
+      retryUntil(async () => ((await fetchFromClient('http://web')).ok ? { reason: 'still open' } : { value: true }), { description: 'the policy blocks the client', timeoutMs: 30_000 }),
+    )
+    await s.step('label the client allowed=true', () =>
+      s.api.raw.request('PATCH', `/api/v1/namespaces/${s.namespace}/pods/client`, { metadata: { labels: { allowed: 'true' } } }, 'application/merge-patch+json'),
+    )
+    const admitted = await s.step('the labelled client is admitted', () =>
+      retryUntil(async () => {
+        const r = await fetchFromClient('http://web')
+        return r.ok ? { value: r } : { reason: r.error }
+      }, { description: 'the policy admits the labelled client', timeoutMs: 30_000 }),
+    )
+    expect(admitted.body).toContain('Welcome to nginx!')
+  })
+
+  test('a PersistentVolumeClaim binds dynamically and its volume is writable', async () => {
+    await s.step('apply a claim and a pod that writes to it', () => s.apply('cluster-smoke/claim.yaml'))
+    const claim = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: s.namespace, name: 'data' }
+    await s.step('wait until the claim is Bound', () => s.waitFor(objectsMatch(claim, 'claim data is Bound', ([pvc]) => pvc?.status?.phase === 'Bound'), { timeoutMs: 120_000 }))
+    await s.waitFor(podReady(s.namespace, 'writer'))
+    const read = await exec(s.api, { namespace: s.namespace, name: 'writer' }, ['cat', '/data/proof'])
+    expect(read.stdout.trim()).toBe('written')
+  })
+
+  test('pods on two nodes reach each other by pod IP', async () => {
+    const nodes = (await s.waitFor(nodesReady(2))).map((n) => n.metadata.name).slice(0, 2)
+    const pods: KubeObject[] = nodes.map((node, i) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `routed-${i}`, labels: { app: 'routed' } },
+      spec: { nodeName: node, terminationGracePeriodSeconds: 0, containers: [{ name: 'nginx', image: 'nginx:1.27' }] },
+    }))
+    await s.step('one nginx pod on each of two nodes', () => s.applyObjects('one pod per node', ...pods))
+    const ready = await s.waitFor(podsReady(s.namespace, 'app=routed', 2))
+    expect(new Set(ready.map((p) => p.spec?.nodeName)).size).toBe(2)
+    const [from, to] = ready
+    const answer = await s.step(`GET ${to!.metadata.name} by IP from ${from!.metadata.name}`, () =>
+      exec(s.api, { namespace: s.namespace, name: from!.metadata.name }, ['wget', '-q', '-T', '3', '-O', '-', `http://${to!.status?.podIP}`]),
+    )
+    expect(answer.stdout, answer.stderr).toContain('Welcome to nginx!')
+  })
+})

@@ -158,3 +158,48 @@ function describePods(pods: ObservedObject[]): string {
     })
     .join(', ')
 }
+
+/**
+ * A DaemonSet whose pods are scheduled, up to date and Ready on every node it wants (kubectl
+ * rollout status's rule); with `desired`, only once it wants exactly that many.
+ */
+export function daemonSetReady(namespace: string, name: string, desired?: number): Condition<ObservedObject> {
+  return condition(
+    `daemonset ${name} runs a Ready pod on each of ${desired ?? 'its'} nodes`,
+    { apiVersion: 'apps/v1', kind: 'DaemonSet', namespace, name },
+    (objects) => {
+      const ds = one(objects)
+      if (!ds) return undefined
+      const s = ds.status ?? {}
+      const wanted = num(s.desiredNumberScheduled)
+      const done =
+        num(s.observedGeneration) >= num((ds.metadata as { generation?: number }).generation) &&
+        num(s.updatedNumberScheduled) === wanted &&
+        num(s.numberReady) === wanted &&
+        num(s.numberMisscheduled) === 0
+      return done && (desired === undefined || wanted === desired) ? ds : undefined
+    },
+    (objects) => objects.map((ds) => `status=${JSON.stringify(ds.status ?? {})}`).join('; '),
+  )
+}
+
+/** Exactly one Ready pod matching the selector on each of `nodes`, and no other pod (elsewhere or terminating). */
+export function onePodPerNode(namespace: string, labelSelector: string, nodes: string[]): Condition<ObservedObject[]> {
+  const wanted = [...nodes].sort().join(',')
+  return condition(
+    `one Ready pod matching ${labelSelector} on each of ${nodes.join(', ')} and no other`,
+    { apiVersion: 'v1', kind: 'Pod', namespace, labelSelector },
+    (pods) => (pods.every(isPodReady) && pods.map((p) => String(p.spec?.nodeName)).sort().join(',') === wanted ? sortByCreation(pods) : undefined),
+    (pods) => pods.map((p) => `${describePods([p])} on ${p.spec?.nodeName ?? '(unscheduled)'}`).join(', ') || 'no pods',
+  )
+}
+
+/** Exactly `count` PersistentVolumeClaims match the selector, all Bound. */
+export function claimsBound(namespace: string, labelSelector: string, count: number): Condition<ObservedObject[]> {
+  return condition(
+    `exactly ${count} claims matching ${labelSelector} are Bound`,
+    { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, labelSelector },
+    (claims) => (claims.length === count && claims.every((c) => c.status?.phase === 'Bound') ? sortByCreation(claims) : undefined),
+    (claims) => claims.map((c) => `${c.metadata.name} ${String(c.status?.phase ?? 'Unknown')}`).join(', ') || 'no claims',
+  )
+}

@@ -1,4 +1,5 @@
 // HTTP probes from the test process (to 127.0.0.1 mapped ports and port-forwards only).
+import http from 'node:http'
 import { retryUntil } from './wait.js'
 
 export interface HttpResponse {
@@ -9,16 +10,33 @@ export interface HttpResponse {
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 5_000
 
-/** One GET; throws on network errors and timeouts, returns any HTTP status. */
-export async function httpGet(url: string, options: { headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<HttpResponse> {
-  const response = await fetch(url, { headers: options.headers, signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS) })
-  return { status: response.status, body: await response.text(), headers: Object.fromEntries(response.headers) }
+/**
+ * One GET; throws on network errors and timeouts, returns any HTTP status. Built on node:http
+ * rather than fetch, which silently drops a Host header (Ingress routing needs it).
+ */
+export function httpGet(url: string, options: { headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { headers: options.headers, timeout: options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS }, (response) => {
+      const chunks: Buffer[] = []
+      response.on('data', (chunk: Buffer) => chunks.push(chunk))
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString('utf8'),
+          headers: Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k, String(v)])),
+        }),
+      )
+      response.on('error', reject)
+    })
+    request.on('timeout', () => request.destroy(new Error(`GET ${url}: no response within ${options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS} ms`)))
+    request.on('error', reject)
+  })
 }
 
 /**
  * Repeats a GET until the response satisfies `accept` (HTTP has no watch), or fails after
- * timeoutMs showing the last response. For endpoints that converge: a Service after a rollout,
- * an Ingress being programmed.
+ * timeoutMs showing the last response. For endpoints that converge: a NodePort kube-proxy has
+ * yet to program, a Service after a rollout, an Ingress being programmed.
  */
 export async function waitForHttp(
   url: string,

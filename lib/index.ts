@@ -12,7 +12,7 @@ export { startHttpLoad, startLoadGenerator, type LoadResult, type LoadSample } f
 export { addNode, ensureNodes } from './cluster/control.js'
 export { Timeline, type TimelineEntry } from './timeline.js'
 export { eventsFor, type ObjectEvent } from './evidence.js'
-export { fetchFromPod, waitForFetchFromPod, waitForLogs, wgetOutcome, DEFAULT_POD_FETCH_TIMEOUT_S, type PodFetch, type PodFetchOutcome, type RetryOptions } from './pods.js'
+export { fetchFromPod, waitForFetchFromPod, waitForLogs, wgetOutcome, DEFAULT_POD_FETCH_TIMEOUT_S, type PodFetch, type PodFetchOutcome } from './pods.js'
 export { WatchHistory, HistoryTimeoutError, type HistoryEvent } from './watch-history.js'
 export { jobLifecycle, jobOutcome, jobPodsSelector, podRunInterval, scheduledTime, CRONJOB_SCHEDULED_ANNOTATION, type JobLifeEvent, type JobOutcome, type RunInterval } from './jobs.js'
 export { openApiDocument, componentSchema, resolveSchema, schemaAtPath, type OpenApiDocument, type OpenApiSchema, type ResolvedSchema } from './openapi.js'

@@ -3,6 +3,7 @@ import * as k8s from '@kubernetes/client-node'
 import net from 'node:net'
 import { PassThrough, Writable } from 'node:stream'
 import type { Clients } from './api.js'
+import { retryUntil, type RetryOptions } from './wait.js'
 
 export interface PodRef {
   namespace: string
@@ -155,21 +156,15 @@ export function wgetOutcome(result: ExecResult): PodFetch {
   return { outcome, body: result.stdout, message }
 }
 
-export interface RetryOptions {
-  /** A state phrase for the timeout error: "the client's logs show the welcome page". */
-  description: string
-  /** Default 60 s. */
-  timeoutMs?: number
-  /** Pause between attempts; default 500 ms. */
-  retryMs?: number
-}
-
 /**
  * Re-reads a container's logs until `accept` holds; returns them. Logs have no watch: this is a
- * bounded retry whose timeout error shows the last logs (or the last read failure).
+ * bounded retry whose timeout error shows the end of the last logs (or the last read failure).
  */
 export function waitForLogs(clients: Clients, pod: PodRef & { container?: string }, accept: (logs: string) => boolean, options: RetryOptions): Promise<string> {
-  return retryUntil(() => logs(clients, pod), accept, (text) => `logs (last 300 chars): ${text.slice(-300)}`, `${pod.namespace}/${pod.name}`, options)
+  return retryUntil(async () => {
+    const text = await logs(clients, pod)
+    return accept(text) ? { value: text } : { reason: `logs of ${pod.namespace}/${pod.name} end with: ${text.slice(-300)}` }
+  }, options)
 }
 
 /**
@@ -183,27 +178,9 @@ export function waitForFetchFromPod(
   accept: (fetch: PodFetch) => boolean,
   options: RetryOptions & { timeoutSeconds?: number },
 ): Promise<PodFetch> {
-  return retryUntil(
-    () => fetchFromPod(clients, pod, url, options),
-    accept,
-    (f) => `${f.outcome}${f.message ? ` (${f.message})` : ''}${f.body ? `: ${f.body.slice(0, 200)}` : ''}`,
-    `GET ${url} from ${pod.namespace}/${pod.name}`,
-    options,
-  )
-}
-
-async function retryUntil<T>(attempt: () => Promise<T>, accept: (value: T) => boolean, show: (value: T) => string, subject: string, options: RetryOptions): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000)
-  let last = 'no attempt completed'
-  while (Date.now() < deadline) {
-    try {
-      const value = await attempt()
-      if (accept(value)) return value
-      last = show(value)
-    } catch (error) {
-      last = `failed: ${(error as Error).message}`
-    }
-    await new Promise((r) => setTimeout(r, options.retryMs ?? 500))
-  }
-  throw new Error(`timed out waiting until ${options.description} (${subject}); last: ${last}`)
+  return retryUntil(async () => {
+    const f = await fetchFromPod(clients, pod, url, options)
+    const seen = `${f.outcome}${f.message ? ` (${f.message})` : ''}${f.body ? `: ${f.body.slice(0, 200)}` : ''}`
+    return accept(f) ? { value: f } : { reason: `GET ${url} from ${pod.namespace}/${pod.name}: ${seen}` }
+  }, options)
 }

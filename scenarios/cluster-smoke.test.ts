@@ -48,8 +48,10 @@ describe('cluster-smoke', () => {
     const lookup = await exec(s.api, client(), ['nslookup', `web.${s.namespace}.svc.cluster.local`])
     expect(lookup.stdout).toContain(service.spec!.clusterIP!)
 
-    const viaNodePort = await s.step('GET the NodePort from the test process', () => httpGet(s.cluster.nodePortUrls['30086']!))
-    expect(viaNodePort.status).toBe(200)
+    // kube-proxy programs the NodePort asynchronously: the first answers may still be refusals.
+    const viaNodePort = await s.step('GET the NodePort from the test process', () =>
+      waitForHttp(s.cluster.nodePortUrls['30086']!, (r) => r.status === 200, { description: 'the NodePort answers', timeoutMs: 30_000 }),
+    )
     expect(viaNodePort.body).toContain('Welcome to nginx!')
   })
 

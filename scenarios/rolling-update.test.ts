@@ -4,7 +4,6 @@ import { describe, expect, test } from 'vitest'
 import {
   deploymentRolledOut,
   eventsFor,
-  httpGet,
   isPodReady,
   patchPodTemplate,
   podsReady,
@@ -32,7 +31,9 @@ describe('rolling-update', () => {
     const hash = pods[0]!.metadata.labels?.['pod-template-hash']
     expect(revision?.replicaSet).toBe(`${simple}-${hash}`)
     expect(new Set(pods.map((p) => p.metadata.labels?.['pod-template-hash']))).toEqual(new Set([hash]))
-    const page = await s.step('GET nginx-service through its NodePort', () => httpGet(s.cluster.nodePortUrls['30082']!))
+    const page = await s.step('GET nginx-service through its NodePort', () =>
+      waitForHttp(s.cluster.nodePortUrls['30082']!, (r) => r.status === 200, { description: 'the nginx-service NodePort answers', timeoutMs: 30_000 }),
+    )
     expect(page.body).toContain('Welcome to nginx!')
   })
 

@@ -3,7 +3,6 @@ import { describe, expect, test } from 'vitest'
 import {
   ScalePreconditionError,
   deploymentRolledOut,
-  httpGet,
   objectsMatch,
   podsReady,
   scale,
@@ -11,6 +10,7 @@ import {
   someObject,
   startLoadGenerator,
   useScenario,
+  waitForHttp,
   type ObservedObject,
 } from '../lib/index.js'
 
@@ -25,8 +25,10 @@ describe('scaling', () => {
     const ready = await s.step('wait for 2 Ready pods', () => s.waitFor(podsReady(s.namespace, pods, 2)))
     const endpoints = await s.step('wait for the Service endpoints', () => s.waitFor(serviceEndpointsReady(s.namespace, 'my-nginx', 2)))
     expect(endpoints).toEqual(ready.map((p) => p.status?.podIP).sort())
-    const page = await s.step('GET the NodePort from the test process', () => httpGet(s.cluster.nodePortUrls['30080']!))
-    expect(page.status).toBe(200)
+    // kube-proxy programs the NodePort asynchronously: the first answers may still be refusals.
+    const page = await s.step('GET the NodePort from the test process', () =>
+      waitForHttp(s.cluster.nodePortUrls['30080']!, (r) => r.status === 200, { description: 'the my-nginx NodePort answers', timeoutMs: 30_000 }),
+    )
     expect(page.body).toContain('Welcome to nginx!')
   })
 

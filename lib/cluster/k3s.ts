@@ -2,7 +2,7 @@
 // Agents join the server over one testcontainers network with the server's node token.
 import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s'
 import { GenericContainer, ImageName, Network, Wait, getContainerRuntimeClient, type StartedNetwork, type StartedTestContainer } from 'testcontainers'
-import { MAPPED_NODE_PORTS, MANAGED_LABEL, RUN_LABEL, runNetworkName, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
+import { MAPPED_NODE_PORTS, MANAGED_LABEL, RUN_LABEL, mappedHost, runNetworkName, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
 
 /** Pinned k3s release (Kubernetes 1.34, like the offline cluster). */
 export const K3S_IMAGE = process.env.KUBE_SCENARIOS_K3S_IMAGE ?? 'rancher/k3s:v1.34.1-k3s1'
@@ -53,7 +53,7 @@ class K3sCluster implements RunningCluster {
   ) {}
 
   get info() {
-    const host = this.server.getHost()
+    const host = mappedHost(this.server.getHost())
     return {
       provider: 'k3s' as const,
       runId: this.runId,

@@ -9,7 +9,7 @@ import { GenericContainer, Network, Wait, getContainerRuntimeClient, type Starte
 import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
-import { INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, RUN_LABEL, runNetworkName, type ClusterInfo, type ClusterProvider, type RunningCluster } from './provider.js'
+import { INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, RUN_LABEL, mappedHost, runNetworkName, type ClusterInfo, type ClusterProvider, type RunningCluster } from './provider.js'
 
 const CACHE_DIR = process.env.KUBE_SCENARIOS_CACHE ?? path.join(homedir(), '.cache', 'kube-scenarios')
 /** Written by images/build.mjs: which node image to run and the image-override map. */
@@ -122,7 +122,7 @@ class LocalCluster implements RunningCluster {
       .withExposedPorts(API_PORT, ...MAPPED_NODE_PORTS)
       .startNode(name)
     const admin = (await this.server.exec(['cat', '/etc/kubernetes/admin.conf'])).output
-    const url = `https://${this.server.getHost()}:${this.server.getMappedPort(API_PORT)}`
+    const url = `https://${mappedHost(this.server.getHost())}:${this.server.getMappedPort(API_PORT)}`
     this.kubeconfig = admin.replace(/server: "?https:\/\/127\.0\.0\.1:6443"?/, `server: "${url}"`)
     await this.waitForNodes(1)
     // Scenarios may resolve names and use the Ingress from their first step.
@@ -135,7 +135,7 @@ class LocalCluster implements RunningCluster {
   get info(): ClusterInfo {
     const server = this.server
     if (!server) throw new Error('the local cluster has not started')
-    const nodePortUrls = Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${server.getHost()}:${server.getMappedPort(port)}`]))
+    const nodePortUrls = Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${mappedHost(server.getHost())}:${server.getMappedPort(port)}`]))
     return {
       provider: 'local',
       runId: this.runId,

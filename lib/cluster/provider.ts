@@ -69,3 +69,11 @@ export class UnsupportedByProviderError extends Error {
 export function runNetworkName(runId: string): string {
   return `kube-scenarios-${runId}`
 }
+
+/**
+ * The address to reach a container's mapped ports at: testcontainers says "localhost" for a
+ * local engine, which may resolve to ::1 first; the mapped ports listen on 127.0.0.1.
+ */
+export function mappedHost(testcontainersHost: string): string {
+  return testcontainersHost === 'localhost' ? '127.0.0.1' : testcontainersHost
+}

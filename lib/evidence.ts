@@ -103,7 +103,7 @@ export async function eventsFor(clients: Clients, ref: { namespace: string; kind
     .map((e) => ({
       time: new Date(e.firstTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? 0).getTime(),
       order: Number(e.metadata.resourceVersion ?? 0),
-      event: { at: new Date(e.firstTimestamp ?? e.eventTime ?? 0).toISOString(), type: e.type ?? '', reason: e.reason ?? '', message: e.message ?? '' },
+      event: { at: new Date(e.firstTimestamp ?? e.eventTime ?? 0).toISOString(), type: e.type ?? '', reason: e.reason ?? '', message: (e.message ?? '').replace(/^\(combined from similar events\): /, '') },
     }))
     .sort((a, b) => a.time - b.time || a.order - b.order)
     .map((e) => e.event)

@@ -1,0 +1,39 @@
+import { describe, expect, test } from 'vitest'
+import { scaleDownVictims, type ScaleDownCandidate } from '../../lib/scale.js'
+
+const now = 1_000_000
+const pod = (name: string, node: string, readyAgoMs: number, extra: Partial<ScaleDownCandidate> = {}): ScaleDownCandidate => ({
+  name,
+  uid: `uid-${name}`,
+  node,
+  readySince: now - readyAgoMs,
+  createdAt: now - readyAgoMs - 1000,
+  restarts: 0,
+  ...extra,
+})
+
+describe('scaleDownVictims (the ReplicaSet controller ranking)', () => {
+  test('on one node the youngest go and the originals survive', () => {
+    const pods = [pod('old-a', 'n1', 60_000), pod('old-b', 'n1', 60_000), pod('new-a', 'n1', 3_000), pod('new-b', 'n1', 3_000)]
+    expect(scaleDownVictims(pods, 2, now)).toEqual(['new-a', 'new-b'])
+  })
+
+  test('pods sharing a node with more siblings go first, even when older', () => {
+    const pods = [pod('old-a', 'n1', 60_000), pod('old-b', 'n1', 60_000), pod('new-a', 'n1', 3_000), pod('new-b', 'n2', 3_000)]
+    expect(scaleDownVictims(pods, 2, now)).toEqual(['new-a', 'old-a'])
+  })
+
+  test('restarts count before age', () => {
+    const pods = [pod('old-a', 'n1', 60_000, { restarts: 2 }), pod('new-a', 'n1', 3_000)]
+    expect(scaleDownVictims(pods, 1, now)).toEqual(['new-a'])
+    expect(scaleDownVictims([pod('x', 'n1', 60_000, { restarts: 2 }), pod('y', 'n1', 60_000)], 1, now)).toEqual(['x'])
+  })
+
+  test('undecidable when a pod sits at a log2 bucket edge of the decision time', () => {
+    const edge = 2 ** 33 / 1e6 // 8.59 s in ms: the boundary between two buckets
+    // Decided now, a is in a younger bucket and goes; 1.5 s later both share a bucket and the UID decides for b.
+    const pods = [pod('a', 'n1', edge - 500, { uid: 'z' }), pod('b', 'n1', edge + 2000, { uid: 'a' })]
+    expect(scaleDownVictims(pods, 1, now, 0)).toEqual(['a'])
+    expect(scaleDownVictims(pods, 1, now)).toBeUndefined()
+  })
+})

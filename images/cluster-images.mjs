@@ -97,7 +97,7 @@ export async function buildClusterImages({ goBins, log }) {
     debian: await debianRootfs('debian-12', [], log),
     // Bookworm's busybox 1.35 crashes in `wget -T` (a timeout is how a blocked connection is
     // told from an open one); trixie's static 1.37 does not.
-    busybox: await debianPackageFile('trixie', 'usr/bin/busybox', log),
+    busybox: await debianPackageFile('trixie', 'busybox-static', 'usr/bin/busybox', log),
     goBins,
   }
   const binaries = IMAGES.filter((i) => i.go).map((i) => goBinary(goBins, i.go))

@@ -70,7 +70,9 @@ function parseYamlDocuments(file: string, text: string): unknown[] {
     if (problem) {
       const line = problem.linePos?.[0]
       const at = line ? ` at line ${line.line}, column ${line.col}` : ''
-      throw new FixtureError(file, i + 1, undefined, `invalid YAML${at}: ${problem.message.split('\n')[0]}`)
+      // The parser's message ends with its own position; ours comes first, so drop it.
+      const message = problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')
+      throw new FixtureError(file, i + 1, undefined, `invalid YAML${at}: ${message}`)
     }
     return doc.toJS()
   })

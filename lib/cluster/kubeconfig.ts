@@ -15,6 +15,18 @@ function loadKubeConfig(): k8s.KubeConfig {
   return kc
 }
 
+/**
+ * A cluster that cannot pull (an offline cluster reached by kubeconfig) names its local images in
+ * a JSON file: KUBE_SCENARIOS_IMAGE_OVERRIDES, either a plain map or a manifest with an
+ * `imageOverrides` field (like the one `npm run images` writes).
+ */
+function readImageOverrides(): Record<string, string> {
+  const file = process.env.KUBE_SCENARIOS_IMAGE_OVERRIDES
+  if (!file) return {}
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+  return (parsed.imageOverrides ?? parsed) as Record<string, string>
+}
+
 export const kubeconfigProvider: ClusterProvider = {
   name: 'kubeconfig',
   async probe() {
@@ -38,7 +50,7 @@ export const kubeconfigProvider: ClusterProvider = {
       runId: request.runId,
       kubeconfig: kc.exportConfig(),
       kubernetesVersion: version.gitVersion,
-      imageOverrides: {},
+      imageOverrides: readImageOverrides(),
       nodePortUrls: Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${address}:${port}`])),
     }
     return {

@@ -42,6 +42,11 @@ describe('parseFixture', () => {
     expect(error.message).toMatch(/^scaling\/bad\.yaml, document 2: invalid YAML at line \d+/)
   })
 
+  test('bad YAML states the position once, ahead of the parser message', () => {
+    const error = rejection('bad.yaml', 'a: 1\n---\nmetadata:\n  note: nginx: the web server\n')
+    expect(error.message).toBe('bad.yaml, document 2: invalid YAML at line 4, column 9: Nested mappings are not allowed in compact mappings')
+  })
+
   test('bad JSON names the file', () => {
     expect(rejection('x.json', '{ "kind": ').message).toMatch(/^x\.json, document 1: invalid JSON/)
   })

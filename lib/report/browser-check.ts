@@ -57,7 +57,7 @@ export function missingParts(dom: string, run: RunReport): string[] {
     ...run.files.map((file): [string, boolean] => [`the recipe ${file.recipe}`, dom.includes(`id="${anchorId('recipe', file.recipe)}"`)]),
     ['a timeline chart', /<svg class="timeline-chart"[^>]*>[\s\S]*?<(polyline|rect)\b/.test(dom)],
     // The page opens failed tests; their diagnostics must be there.
-    ...failed.map((test): [string, boolean] => [`the diagnostics of failed test ${test.id}`, new RegExp(`id="${testAnchor(test.id)}" open="">(?:(?!<details class="test )[\\s\\S])*?Why it failed`).test(dom)]),
+    ...failed.map((test): [string, boolean] => [`the diagnostics of failed test ${test.id || test.name}`, new RegExp(`id="${testAnchor(test.key)}" open="">(?:(?!<details class="test )[\\s\\S])*?Why it failed`).test(dom)]),
   ]
   return expectations.flatMap(([what, present]) => (present ? [] : [what]))
 }

@@ -3,7 +3,7 @@
 import path from 'node:path'
 import type { SerializedError, TestCase, TestModule } from 'vitest/node'
 import type { ClusterInfo } from '../cluster/provider.js'
-import { recipeIdOf, stepsOf, type ErrorReport, type FileReport, type RunReport, type TestReport } from './model.js'
+import { recipeIdOf, stepsOf, withUniqueKeys, type ErrorReport, type FileReport, type RunReport, type TestReport } from './model.js'
 
 export interface RunFacts {
   startedAt: number
@@ -25,7 +25,7 @@ export function collectRun(modules: readonly TestModule[], facts: RunFacts): Run
     startedAt: facts.startedAt,
     endedAt: facts.endedAt,
     outcome: facts.outcome,
-    files: modules.map(collectFile),
+    files: withUniqueKeys(modules.map(collectFile)),
     unhandledErrors: facts.unhandledErrors.map(errorReport),
   }
 }
@@ -63,7 +63,8 @@ function collectTest(test: TestCase): TestReport {
   const meta = test.meta()
   const timeline = meta.timeline ?? []
   return {
-    id: recipeIdOf(test.name) ?? test.fullName,
+    id: recipeIdOf(test.name) ?? '',
+    key: '', // set once all tests are known (withUniqueKeys)
     name: test.name,
     // A test still pending when the run ends (Ctrl-C) did not run to an outcome.
     status: result.state === 'pending' ? 'skipped' : result.state,

@@ -6,6 +6,8 @@ import { escapeHtml } from './escape.js'
 import { failureRate, flakeRate, type TestRun } from './history.js'
 
 const DOT = 10
+/** Fewer runs than this say too little to call a test flaky or stable. */
+const MIN_RUNS_TO_JUDGE = 3
 const SPARK_WIDTH = 120
 const SPARK_HEIGHT = 22
 
@@ -36,10 +38,10 @@ export function durationSparkline(runs: readonly TestRun[]): string {
   )
 }
 
-/** "flaky 25%" / "stable" / "always failing", with the arithmetic on hover. */
+/** "flaky 25%" / "stable" / "always failing" (from MIN_RUNS_TO_JUDGE runs on), with the arithmetic on hover. */
 export function flakeBadge(runs: readonly TestRun[]): string {
   const statuses = runs.map((r) => r.status)
-  if (statuses.length < 2) return '<span class="muted">–</span>'
+  if (statuses.length < MIN_RUNS_TO_JUDGE) return `<span class="muted" title="too few runs to judge">${statuses.length} run${statuses.length === 1 ? '' : 's'}</span>`
   const flake = flakeRate(statuses)
   const failures = failureRate(statuses)
   const tip = `outcome changed in ${Math.round(flake * (statuses.length - 1))} of ${statuses.length - 1} consecutive runs; failed ${Math.round(failures * statuses.length)} of ${statuses.length}`

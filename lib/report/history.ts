@@ -11,7 +11,7 @@ export interface HistoryRecord {
   at: string
   provider?: string
   kubernetesVersion?: string
-  /** Test ID -> outcome; only tests that ran (a skipped or filtered-out test is no data point). */
+  /** Test key (its ID) -> outcome; only tests that ran (a skipped or filtered-out test is no data point). */
   tests: Record<string, { status: 'passed' | 'failed'; durationMs: number }>
 }
 
@@ -35,7 +35,7 @@ export function historyRecordOf(run: RunReport): HistoryRecord {
   const tests: HistoryRecord['tests'] = {}
   for (const file of run.files) {
     for (const test of file.tests) {
-      if (test.status !== 'skipped') tests[test.id] = { status: test.status, durationMs: Math.round(test.durationMs) }
+      if (test.status !== 'skipped') tests[test.key] = { status: test.status, durationMs: Math.round(test.durationMs) }
     }
   }
   return {

@@ -50,11 +50,17 @@ export default class HtmlReporter implements Reporter {
     try {
       const run = collectRun(scenarios, { startedAt: this.startedAt, endedAt: Date.now(), outcome: reason, unhandledErrors, nodes: this.nodes })
       const index = writeRunReport(run, { reportsDir: this.reportsDir, historyRuns: this.options.historyRuns })
-      const dir = path.relative(process.cwd(), path.dirname(index)) || '.'
-      process.stdout.write(`\nreport: ${path.join(dir, 'index.html')} (JUnit: ${path.join(dir, 'junit.xml')}; latest: ${path.join(this.reportsDir, 'latest')})\n`)
+      const dir = readable(path.dirname(index))
+      process.stdout.write(`\nreport: ${path.join(dir, 'index.html')} (JUnit: ${path.join(dir, 'junit.xml')}; latest: ${path.join(readable(this.reportsDir), 'latest')})\n`)
     } catch (error) {
       // The run's outcome stands; a report that cannot be written is said, not thrown.
       process.stderr.write(`\nthe HTML report could not be written: ${(error as Error).stack ?? error}\n`)
     }
   }
+}
+
+/** Relative to the working directory when inside it, else absolute. */
+function readable(file: string): string {
+  const relative = path.relative(process.cwd(), path.resolve(file))
+  return relative && !relative.startsWith('..') ? relative : path.resolve(file)
 }

@@ -34,8 +34,10 @@ export interface FileReport {
 }
 
 export interface TestReport {
-  /** The recipe ID the test is named by ("S2"), else the test's full name. */
+  /** The recipe ID the test is named by ("S2"); empty when its name starts with none. */
   id: string
+  /** Unique in the run, keys history and links: the ID, else the name (no ID, or tests sharing one through test.each). */
+  key: string
   name: string
   status: TestStatus
   durationMs: number
@@ -64,6 +66,13 @@ export interface ErrorReport {
   stack?: string
 }
 
+/** Sets each test's key: its ID where it has one unique in the run, else its name. */
+export function withUniqueKeys(files: FileReport[]): FileReport[] {
+  const counts = new Map<string, number>()
+  for (const test of files.flatMap((f) => f.tests)) counts.set(test.id, (counts.get(test.id) ?? 0) + 1)
+  return files.map((file) => ({ ...file, tests: file.tests.map((test) => ({ ...test, key: test.id && counts.get(test.id) === 1 ? test.id : test.name })) }))
+}
+
 /** A test name's recipe ID: "S2 scaling 2 -> 4 ..." -> "S2"; undefined when it has none. */
 export function recipeIdOf(testName: string): string | undefined {
   return /^([A-Z]{1,3}\d+[a-z]?)\b/.exec(testName)?.[1]
@@ -71,7 +80,7 @@ export function recipeIdOf(testName: string): string | undefined {
 
 /** The test name without its leading recipe ID (reports show the ID on its own). */
 export function testTitle(test: Pick<TestReport, 'id' | 'name'>): string {
-  return test.name.startsWith(`${test.id} `) ? test.name.slice(test.id.length + 1) : test.name
+  return test.id && test.name.startsWith(`${test.id} `) ? test.name.slice(test.id.length + 1) : test.name
 }
 
 /** The steps of a timeline with their offsets from the timeline's start. */

@@ -5,18 +5,28 @@ import type { Evidence } from '../evidence.js'
 import { escapeHtml, stripAnsi } from './escape.js'
 import type { ErrorReport } from './model.js'
 
-export function renderErrors(errors: readonly ErrorReport[]): string {
-  return errors.map(renderError).join('\n')
+const LAST_OBSERVED = 'last observed: '
+
+export interface ErrorsOptions {
+  /** The test's evidence is shown beside: the full message (a wait timeout repeats it) starts folded. */
+  withEvidence?: boolean
 }
 
-function renderError(error: ErrorReport): string {
+export function renderErrors(errors: readonly ErrorReport[], options: ErrorsOptions = {}): string {
+  return errors.map((error) => renderError(error, options)).join('\n')
+}
+
+function renderError(error: ErrorReport, options: ErrorsOptions): string {
   const [headline = '', ...rest] = stripAnsi(error.message).split('\n')
+  // A wait timeout's own summary of what it saw last.
+  const lastObserved = rest.find((line) => line.startsWith(LAST_OBSERVED))?.slice(LAST_OBSERVED.length)
   return [
     '<div class="error">',
     `<p class="error-headline"><span class="error-name">${escapeHtml(error.name ?? 'Error')}</span> ${escapeHtml(headline)}</p>`,
     error.awaited ? `<p class="awaited"><span class="label">awaited</span> ${escapeHtml(error.awaited)}</p>` : '',
+    lastObserved ? `<p class="awaited"><span class="label">last observed</span> ${escapeHtml(lastObserved)}</p>` : '',
     error.diff ? `<div class="block"><h5>diff</h5>${renderDiff(error.diff)}</div>` : '',
-    rest.some((line) => line.trim()) ? collapsible('full message', `<pre class="text">${escapeHtml(rest.join('\n'))}</pre>`, !error.diff) : '',
+    rest.some((line) => line.trim()) ? collapsible('full message', `<pre class="text">${escapeHtml(rest.join('\n'))}</pre>`, !error.diff && !options.withEvidence) : '',
     error.stack ? collapsible('stack', `<pre class="text stack">${escapeHtml(stripAnsi(error.stack))}</pre>`) : '',
     '</div>',
   ].join('\n')

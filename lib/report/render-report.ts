@@ -70,11 +70,11 @@ function renderOverview(files: readonly FileReport[], runsOf: (id: string) => Re
   const rows = files.flatMap((file) => [
     `<tr class="recipe-row"><th colspan="7"><a href="#${recipeAnchor(file.recipe)}">${escapeHtml(file.recipe)}</a> <span class="muted">${escapeHtml(file.file)}</span>${file.errors.length ? ` ${statusPill('failed')} <span class="muted">file error</span>` : ''}</th></tr>`,
     ...file.tests.map((test) => {
-      const runs = runsOf(test.id)
+      const runs = runsOf(test.key)
       return [
         `<tr class="test-row ${test.status}">`,
         `<td>${statusPill(test.status)}</td>`,
-        `<td class="test-id"><a href="#${testAnchor(test.id)}">${escapeHtml(test.id)}</a></td>`,
+        `<td class="test-id"><a href="#${testAnchor(test.key)}">${escapeHtml(test.id || '–')}</a></td>`,
         `<td>${escapeHtml(testTitle(test))}</td>`,
         `<td class="num">${formatDuration(test.durationMs)}</td>`,
         `<td>${historyDots(runs)}</td><td>${durationSparkline(runs)}</td><td>${flakeBadge(runs)}</td>`,
@@ -98,7 +98,7 @@ function renderFile(file: FileReport, runsOf: (id: string) => ReturnType<typeof 
     `<section class="recipe" id="${recipeAnchor(file.recipe)}">`,
     `<h2>${escapeHtml(file.recipe)} <small>${details}</small></h2>`,
     file.errors.length ? `<section class="failure"><h4>The file itself failed</h4>${renderErrors(file.errors)}</section>` : '',
-    ...file.tests.map((test) => renderTest(test, runsOf(test.id))),
+    ...file.tests.map((test) => renderTest(test, runsOf(test.key))),
     '</section>',
   ].join('\n')
 }

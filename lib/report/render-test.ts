@@ -15,11 +15,11 @@ const MAX_LISTED_ENTRIES = 400
 export function renderTest(test: TestReport, runs: readonly TestRun[]): string {
   const failed = test.status === 'failed'
   return [
-    `<details class="test ${test.status}" id="${testAnchor(test.id)}"${failed ? ' open' : ''}>`,
-    `<summary>${statusPill(test.status)}<span class="test-id">${escapeHtml(test.id)}</span><span class="test-name">${escapeHtml(testTitle(test))}</span><span class="duration">${formatDuration(test.durationMs)}</span></summary>`,
+    `<details class="test ${test.status}" id="${testAnchor(test.key)}"${failed ? ' open' : ''}>`,
+    `<summary>${statusPill(test.status)}${test.id ? `<span class="test-id">${escapeHtml(test.id)}</span>` : ''}<span class="test-name">${escapeHtml(testTitle(test))}</span><span class="duration">${formatDuration(test.durationMs)}</span></summary>`,
     '<div class="test-body">',
     `<div class="history-row"><span class="label">last runs</span>${historyDots(runs)}${durationSparkline(runs)}${flakeBadge(runs)}</div>`,
-    failed ? `<section class="failure"><h4>Why it failed</h4>${renderErrors(test.errors)}${test.evidence ? renderEvidence(test.evidence) : ''}</section>` : '',
+    failed ? `<section class="failure"><h4>Why it failed</h4>${renderErrors(test.errors, { withEvidence: Boolean(test.evidence) })}${test.evidence ? renderEvidence(test.evidence) : ''}</section>` : '',
     renderSteps(test.steps, test.durationMs),
     renderChart(test),
     renderEntries(test.timeline),
@@ -56,7 +56,7 @@ function renderSteps(steps: readonly StepReport[], testDurationMs: number): stri
 }
 
 function renderChart(test: TestReport): string {
-  const svg = timelineChart(test.timeline, { label: `timeline of ${test.id}` })
+  const svg = timelineChart(test.timeline, { label: `timeline of ${test.id || test.name}` })
   if (!svg) return '<p class="muted">no timeline recorded</p>'
   return `<figure class="chart">${svg}<figcaption>Time since the test's first recorded entry. Dashed lines: step boundaries. Hover bars, points and markers for details.</figcaption></figure>`
 }

@@ -1,10 +1,10 @@
 // The report on disk: reports/<run-id>/ holds index.html, junit.xml and report.json (the data, to
 // re-render later); reports/latest is a copy of the newest; the run is appended to the history.
 // Synchronous on purpose: reporters run side by side, and the summary line must stay last.
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { DEFAULT_HISTORY_RUNS, appendHistory, historyFile, historyRecordOf, historyUpTo, readHistory } from './history.js'
-import type { RunReport } from './model.js'
+import { withUniqueKeys, type RunReport } from './model.js'
 import { renderJunit } from './junit.js'
 import { renderReport } from './render-report.js'
 
@@ -27,17 +27,31 @@ export function writeRunReport(run: RunReport, options: WriteOptions): string {
   const record = historyRecordOf(run)
   if (Object.keys(record.tests).length > 0) appendHistory(historyPath, record)
   const index = renderInto(dir, run, historyPath, options.historyRuns)
-  const latest = path.join(options.reportsDir, LATEST_DIR)
-  rmSync(latest, { recursive: true, force: true })
-  cpSync(dir, latest, { recursive: true })
+  refreshLatest(options.reportsDir, dir)
   return index
+}
+
+/** Replaces `latest` with a copy of dir, staged beside it so a reader never sees half a copy. */
+function refreshLatest(reportsDir: string, dir: string): void {
+  const latest = path.join(reportsDir, LATEST_DIR)
+  const staged = `${latest}.${process.pid}`
+  cpSync(dir, staged, { recursive: true })
+  rmSync(latest, { recursive: true, force: true })
+  try {
+    renameSync(staged, latest)
+  } catch {
+    // Another run finishing at the same instant took `latest`: it is the newer one.
+    rmSync(staged, { recursive: true, force: true })
+  }
 }
 
 /** Re-renders a report folder from its report.json with the history known now; returns index.html's path. */
 export function regenerateReport(dir: string, options: { history?: string; historyRuns?: number } = {}): string {
   const data = path.join(dir, REPORT_DATA_FILE)
   if (!existsSync(data)) throw new Error(`${dir} is not a kube-scenarios report folder: ${REPORT_DATA_FILE} is missing`)
-  const run = JSON.parse(readFileSync(data, 'utf8')) as RunReport
+  const saved = JSON.parse(readFileSync(data, 'utf8')) as RunReport
+  // Keys are derived data: recomputed, so folders written before they existed re-render too.
+  const run = { ...saved, files: withUniqueKeys(saved.files) }
   // A run folder sits in the reports folder, beside the default history file.
   return renderInto(dir, run, options.history ?? historyFile(path.dirname(path.resolve(dir))), options.historyRuns)
 }

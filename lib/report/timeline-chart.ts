@@ -111,7 +111,7 @@ function seriesLane(name: string, points: Array<Entry<'sample'>>, colour: string
   return {
     height: SERIES_HEIGHT,
     draw(y) {
-      const top = y + 6
+      const top = y + 10
       const bottom = y + SERIES_HEIGHT - 4
       const yOf = linearScale(min, max, bottom, top)
       const grid = niceTicks(max, 2).map(

@@ -1,0 +1,110 @@
+// The kube-scenarios command: run scenarios (through vitest's node API), re-render and check
+// reports, sweep leftovers. bin/kube-scenarios.mjs loads this file; main() returns the exit code.
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { startVitest } from 'vitest/node'
+import { checkReportInBrowser } from '../lib/report/browser-check.js'
+import { LATEST_DIR, regenerateReport } from '../lib/report/report-files.js'
+import { planRun } from './run-plan.js'
+
+const ROOT = path.resolve(import.meta.dirname, '..')
+const CLUSTERS = ['k3s', 'local', 'kubeconfig', 'auto']
+
+export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
+
+  kube-scenarios run [recipe|ID...] [--cluster k3s|local|kubeconfig|auto] [--nodes N]
+                     [--kubeconfig FILE] [--report DIR] [--keep-namespaces]
+      Runs the scenarios (all, the recipes named, e.g. scaling, or the tests named by ID,
+      e.g. S2 U5), prints progress, writes DIR/<run-id>/index.html and junit.xml (DIR: reports).
+      Exits 1 when a test fails.
+  kube-scenarios report [DIR] [--check] [--screenshot FILE]
+      Re-renders a report folder (default reports/latest) with the current history and prints
+      its path. --check renders it in headless Chromium and checks the summary, every recipe,
+      a timeline chart and the failed tests' diagnostics are shown (--screenshot keeps the PNG).
+  kube-scenarios clean [--run RUN_ID] [--dry-run] [--kubeconfig FILE]
+      Removes the containers and networks labelled kube-scenarios.dev/run and the namespaces
+      labelled kube-scenarios.dev/managed=true on the kubeconfig's cluster (of every run, a run
+      in progress included, unless --run names one).
+`
+
+type Command = (args: string[]) => Promise<number>
+
+const COMMANDS: Record<string, Command> = { run, report, clean: sweep }
+
+/** Runs one command line; returns the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...args] = argv
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE)
+    return name ? 0 : 2
+  }
+  const command = COMMANDS[name]
+  if (!command) return usageError(`unknown command "${name}"`)
+  try {
+    return await command(args)
+  } catch (error) {
+    process.stderr.write(`kube-scenarios ${name}: ${(error as Error).message}\n(kube-scenarios help shows the usage)\n`)
+    return 1
+  }
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      cluster: { type: 'string' },
+      nodes: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      report: { type: 'string' },
+      'keep-namespaces': { type: 'boolean' },
+    },
+  })
+  if (values.cluster && !CLUSTERS.includes(values.cluster)) throw new Error(`--cluster must be one of ${CLUSTERS.join(', ')}, not "${values.cluster}"`)
+  if (values.nodes !== undefined && !/^[1-9]\d*$/.test(values.nodes)) throw new Error(`--nodes must be a positive whole number, not "${values.nodes}"`)
+  const plan = planRun(positionals, path.join(ROOT, 'scenarios'))
+
+  // The harness and the reporters read their settings from the environment.
+  if (values.cluster) process.env.KUBE_SCENARIOS_CLUSTER = values.cluster
+  if (values.nodes) process.env.KUBE_SCENARIOS_NODES = values.nodes
+  if (values.kubeconfig) process.env.KUBE_SCENARIOS_KUBECONFIG = path.resolve(values.kubeconfig)
+  if (values['keep-namespaces']) process.env.KUBE_SCENARIOS_KEEP_NAMESPACES = '1'
+  process.env.KUBE_SCENARIOS_REPORT_DIR = path.resolve(values.report ?? process.env.KUBE_SCENARIOS_REPORT_DIR ?? path.join(ROOT, 'reports'))
+
+  const vitest = await startVitest('test', plan.files, { root: ROOT, run: true, watch: false, project: 'scenarios', testNamePattern: plan.testNamePattern })
+  // close() runs the global teardown: the cluster stops with everything it created.
+  await vitest.close()
+  return process.exitCode === undefined || process.exitCode === 0 ? 0 : 1
+}
+
+async function report(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { check: { type: 'boolean' }, screenshot: { type: 'string' } } })
+  if (positionals.length > 1) throw new Error(`report takes one folder, not ${positionals.length}`)
+  const reportsDir = process.env.KUBE_SCENARIOS_REPORT_DIR ?? path.join(ROOT, 'reports')
+  const dir = path.resolve(positionals[0] ?? path.join(reportsDir, LATEST_DIR))
+  const index = regenerateReport(dir)
+  process.stdout.write(`${index}\n`)
+  if (!values.check && !values.screenshot) return 0
+  const screenshot = path.resolve(values.screenshot ?? path.join(dir, 'screenshot.png'))
+  const check = checkReportInBrowser(dir, { screenshot })
+  process.stdout.write(`screenshot: ${check.screenshot}\n`)
+  if (check.missing.length === 0) {
+    process.stdout.write('the rendered report shows the summary, every recipe, a timeline chart and the failed tests\' diagnostics\n')
+    return 0
+  }
+  process.stderr.write(`the rendered report lacks: ${check.missing.join('; ')}\n`)
+  return 1
+}
+
+async function sweep(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { run: { type: 'string' }, 'dry-run': { type: 'boolean' }, kubeconfig: { type: 'string' } } })
+  // Loaded on demand: Docker's and Kubernetes' clients are heavy for the other commands.
+  const { clean } = await import('./clean.js')
+  await clean({ runId: values.run, dryRun: values['dry-run'], kubeconfig: values.kubeconfig && path.resolve(values.kubeconfig) })
+  return 0
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`kube-scenarios: ${message}\n\n${USAGE}`)
+  return 2
+}

@@ -23,6 +23,7 @@ const s = useScenario('networking', { nodes: 2 })
 const WELCOME_TITLE = '<title>Welcome to nginx!</title>'
 const NGINX_SVC_URL = 'http://nginx-svc:8080'
 const NODEPORT_SVC_URL = 'http://nodeport-svc:8080'
+const ECHOSERVER_SVC_URL = 'http://echoserver:8080'
 // kube-router applies policy changes within a second or two of the watch event.
 const POLICY_TIMEOUT_MS = 30_000
 const INGRESS_TIMEOUT_MS = 60_000
@@ -106,11 +107,21 @@ describe('networking', () => {
   })
 
   test('N5 the Ingress for happy.k8s.io routes /nginx and /echoserver to their own backends', async () => {
-    await s.step('apply the backends and the Ingress', () =>
-      s.apply('networking/nodeport-deploy.yaml', 'networking/echoserver.yaml', 'networking/ingress.yaml'),
+    await s.step('apply the backends nodeport-svc and echoserver', () =>
+      s.apply('networking/nodeport-deploy.yaml', 'networking/echoserver.yaml', 'networking/clients.yaml'),
     )
     const nginxPods = (await s.waitFor(podsReady(s.namespace, 'app=nodeport-deploy', 2))).map((p) => p.metadata.name)
     await s.waitFor(serviceEndpointsReady(s.namespace, 'echoserver', 1))
+    await s.waitFor(podReady(s.namespace, 'client'))
+    // The controller keeps backend connections alive: one opened before kube-proxy programmed a
+    // new ClusterIP leaves the node (here something outside answers 404) and is reused. So the
+    // Ingress goes in once both Services answer inside the cluster.
+    await s.step('wait until both Services answer a client pod', async () => {
+      for (const url of [NODEPORT_SVC_URL, ECHOSERVER_SVC_URL]) {
+        await waitForFetchFromPod(s.api, ref('client'), url, (f) => f.outcome === 'ok', { description: `${url} answers the client` })
+      }
+    })
+    await s.step('apply the Ingress happy-ingress', () => s.apply('networking/ingress.yaml'))
     await s.step('wait until the controller publishes the Ingress address', () =>
       s.waitFor(
         someObject({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: s.namespace, name: 'happy-ingress' }, 'happy-ingress has an address', (i) =>

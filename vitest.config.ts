@@ -14,6 +14,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
+          // Unit tests first: a broken build fails in seconds, before a cluster starts.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -27,7 +29,7 @@ export default defineConfig({
           pool: 'forks',
           fileParallelism: true,
           maxWorkers: 6,
-          sequence: { concurrent: false },
+          sequence: { concurrent: false, groupOrder: 1 },
         },
       },
     ],

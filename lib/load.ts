@@ -23,6 +23,8 @@ export interface LoadResult {
   non2xx: number
   latency: { p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number }
   samples: LoadSample[]
+  /** Failed requests by cause (ECONNREFUSED, ECONNRESET, timeout...), for the report and messages. */
+  errorCauses: Record<string, number>
   /** Sample intervals in which at least one request failed (errors or non-2xx). */
   failingIntervals: Array<{ from: number; to: number }>
 }
@@ -54,6 +56,7 @@ export function startHttpLoad(options: HttpLoadOptions): LoadHandle {
   const samples: LoadSample[] = []
   let window = { latencies: [] as number[], errors: 0, non2xx: 0 }
   let totals = { requests: 0, errors: 0, non2xx: 0 }
+  const errorCauses: Record<string, number> = {}
 
   let markFinished!: () => void
   const finished = new Promise<void>((resolve) => (markFinished = resolve))
@@ -76,7 +79,9 @@ export function startHttpLoad(options: HttpLoadOptions): LoadHandle {
       totals.non2xx++
     }
   })
-  instance.on('reqError', () => {
+  instance.on('reqError', (error: Error & { code?: string }) => {
+    const cause = error.code ?? error.message
+    errorCauses[cause] = (errorCauses[cause] ?? 0) + 1
     window.errors++
     totals.requests++
     totals.errors++
@@ -110,6 +115,7 @@ export function startHttpLoad(options: HttpLoadOptions): LoadHandle {
       flush()
       return {
         ...totals,
+        errorCauses,
         latency: { p50Ms: percentile(all, 50), p90Ms: percentile(all, 90), p99Ms: percentile(all, 99), maxMs: Math.max(0, ...all) },
         samples,
         failingIntervals: failingIntervals(samples, sampleIntervalMs),

@@ -250,7 +250,7 @@ describe('rolling-update', () => {
     s.timeline.note(`rolling: ${rolling.requests} requests, ${rolling.errors} errors, ${rolling.non2xx} non-2xx, p99 ${rolling.latency.p99Ms} ms`)
     s.timeline.note(`recreate: ${recreate.requests} requests, ${recreate.errors} errors, ${recreate.non2xx} non-2xx, outage ${outageMs} ms`)
     expect(rolling.requests).toBeGreaterThan(100)
-    expect({ errors: rolling.errors, non2xx: rolling.non2xx }).toEqual({ errors: 0, non2xx: 0 })
+    expect({ errors: rolling.errors, non2xx: rolling.non2xx }, JSON.stringify(rolling.errorCauses)).toEqual({ errors: 0, non2xx: 0 })
     expect(recreate.errors + recreate.non2xx).toBeGreaterThan(0)
     expect(outageMs).toBeGreaterThan(0)
   })

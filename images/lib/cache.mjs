@@ -13,16 +13,17 @@ export const IMAGES_DIR = path.dirname(path.dirname(new URL(import.meta.url).pat
 export async function hashInputs(inputs) {
   const hash = createHash('sha256')
   for (const input of inputs) {
-    if (typeof input === 'string' && input.startsWith('/') && existsSync(input)) await hashPath(hash, input)
+    if (typeof input === 'string' && input.startsWith('/') && existsSync(input)) await hashPath(hash, input, input)
     else hash.update(JSON.stringify(input))
   }
   return hash.digest('hex').slice(0, 16)
 }
 
-async function hashPath(hash, file) {
-  hash.update(file)
+// Names inside an input count relative to it: the same sources in another checkout hash alike.
+async function hashPath(hash, root, file) {
+  hash.update(path.relative(root, file))
   if ((await stat(file)).isDirectory()) {
-    for (const entry of (await readdir(file)).sort()) await hashPath(hash, path.join(file, entry))
+    for (const entry of (await readdir(file)).sort()) await hashPath(hash, root, path.join(file, entry))
   } else {
     hash.update(await readFile(file))
   }

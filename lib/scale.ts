@@ -67,27 +67,31 @@ export interface ScaleDownCandidate {
 
 /**
  * Which pods a ReplicaSet deletes when it removes `count` of these running, Ready pods, by the
- * controller's ranking (pkg/controller ActivePodsWithRanks with LogarithmicScaleDown): pods sharing
- * a node with more of their siblings first, then the most recently Ready and the most restarted,
- * then the newest — times compared on a log2 scale of their age — and finally the UID. Returns
- * undefined when the answer depends on the exact instant of the decision (a pod sits at a
- * bucket edge within `clockSlackMs` of `decidedAt`).
+ * controller's ranking (ActivePodsWithRanks in pkg/controller, LogarithmicScaleDown on): pods
+ * sharing a node with more siblings first; then, when Ready times differ, the more recently Ready
+ * on a log2 scale of age (same bucket: lower UID); then more restarts; then, when creation times
+ * differ, the newer on the same scale (same bucket: lower UID). Returns undefined when the choice
+ * is not determined: a full tie across the cut (the controller's sort is unstable), or an answer
+ * that changes within `clockSlackMs` of `decidedAt` (a pod at a bucket edge).
  */
 export function scaleDownVictims(pods: readonly ScaleDownCandidate[], count: number, decidedAt: number, clockSlackMs = 1500): string[] | undefined {
-  const pick = (now: number) => {
+  const pick = (now: number): string[] | undefined => {
     const onNode = new Map<string, number>()
     for (const p of pods) onNode.set(p.node, (onNode.get(p.node) ?? 0) + 1)
-    const bucket = (since: number) => Math.floor(Math.log2(Math.max(1, (now - since) * 1e6)))
-    const ranked = [...pods].sort(
-      (a, b) =>
-        onNode.get(b.node)! - onNode.get(a.node)! ||
-        bucket(a.readySince) - bucket(b.readySince) ||
-        b.restarts - a.restarts ||
-        bucket(a.createdAt) - bucket(b.createdAt) ||
-        (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0),
-    )
+    const bucket = (since: number) => (now > since ? Math.floor(Math.log2((now - since) * 1e6)) : -1)
+    const byUid = (a: ScaleDownCandidate, b: ScaleDownCandidate) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0)
+    const compare = (a: ScaleDownCandidate, b: ScaleDownCandidate): number => {
+      const colocated = onNode.get(b.node)! - onNode.get(a.node)!
+      if (colocated) return colocated
+      if (a.readySince !== b.readySince) return bucket(a.readySince) - bucket(b.readySince) || byUid(a, b)
+      if (a.restarts !== b.restarts) return b.restarts - a.restarts
+      if (a.createdAt !== b.createdAt) return bucket(a.createdAt) - bucket(b.createdAt) || byUid(a, b)
+      return 0
+    }
+    const ranked = [...pods].sort(compare)
+    if (count < ranked.length && compare(ranked[count - 1]!, ranked[count]!) === 0) return undefined
     return ranked.slice(0, count).map((p) => p.name).sort()
   }
-  const choices = [decidedAt - clockSlackMs, decidedAt, decidedAt + clockSlackMs].map((now) => pick(now).join(','))
-  return new Set(choices).size === 1 ? pick(decidedAt) : undefined
+  const choices = [decidedAt - clockSlackMs, decidedAt, decidedAt + clockSlackMs].map((now) => pick(now)?.join(','))
+  return choices.every((c) => c !== undefined && c === choices[0]) ? pick(decidedAt) : undefined
 }

@@ -19,11 +19,11 @@ describe('scaleDownVictims (the ReplicaSet controller ranking)', () => {
   })
 
   test('pods sharing a node with more siblings go first, even when older', () => {
-    const pods = [pod('old-a', 'n1', 60_000), pod('old-b', 'n1', 60_000), pod('new-a', 'n1', 3_000), pod('new-b', 'n2', 3_000)]
+    const pods = [pod('old-a', 'n1', 60_000), pod('old-b', 'n1', 62_000), pod('new-a', 'n1', 3_000), pod('new-b', 'n2', 3_000)]
     expect(scaleDownVictims(pods, 2, now)).toEqual(['new-a', 'old-a'])
   })
 
-  test('restarts count before age', () => {
+  test('restarts count only between pods Ready at the same instant', () => {
     const pods = [pod('old-a', 'n1', 60_000, { restarts: 2 }), pod('new-a', 'n1', 3_000)]
     expect(scaleDownVictims(pods, 1, now)).toEqual(['new-a'])
     expect(scaleDownVictims([pod('x', 'n1', 60_000, { restarts: 2 }), pod('y', 'n1', 60_000)], 1, now)).toEqual(['x'])
@@ -34,6 +34,18 @@ describe('scaleDownVictims (the ReplicaSet controller ranking)', () => {
     // Decided now, a is in a younger bucket and goes; 1.5 s later both share a bucket and the UID decides for b.
     const pods = [pod('a', 'n1', edge - 500, { uid: 'z' }), pod('b', 'n1', edge + 2000, { uid: 'a' })]
     expect(scaleDownVictims(pods, 1, now, 0)).toEqual(['a'])
+    expect(scaleDownVictims(pods, 1, now)).toBeUndefined()
+  })
+})
+
+describe('scaleDownVictims ties', () => {
+  test('Ready times in different seconds but one bucket: the lower UID goes, before restarts count', () => {
+    const pods = [pod('a', 'n1', 60_000, { uid: 'b-uid', restarts: 5 }), pod('b', 'n1', 61_000, { uid: 'a-uid' })]
+    expect(scaleDownVictims(pods, 1, now)).toEqual(['b'])
+  })
+
+  test('identical Ready and creation times across the cut: undecidable (the sort is unstable)', () => {
+    const pods = [pod('a', 'n1', 60_000), pod('b', 'n1', 60_000)]
     expect(scaleDownVictims(pods, 1, now)).toBeUndefined()
   })
 })

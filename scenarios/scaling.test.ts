@@ -34,7 +34,7 @@ describe('scaling', () => {
     expect(page.body).toContain('Welcome to nginx!')
   })
 
-  test('S2 scaling 2 -> 4 -> 2: two pods terminate, the two the ReplicaSet ranks last survive', async () => {
+  test('S2 scaling 2 -> 4 -> 2: two pods terminate and two remain; on one node the originals survive', async () => {
     const original = (await s.waitFor(podsReady(s.namespace, pods, 2))).map(nameOf)
     await s.step('scale to 4', () => scale(s.api, { kind: 'Deployment', namespace: s.namespace, name: deployment, replicas: 4 }))
     const four = await s.step('wait for 4 Ready pods', () => s.waitFor(podsReady(s.namespace, pods, 4)))
@@ -53,17 +53,20 @@ describe('scaling', () => {
       // youngest: the originals survive when they are the oldest on equally loaded nodes.
       const candidates = four.map(candidate)
       const expectedVictims = scaleDownVictims(candidates, 2, Date.now())
-      s.timeline.note(`originals ${original.join(', ')}; controller ranking predicts deletion of ${expectedVictims?.join(', ') ?? '(undecidable at a time-bucket edge)'}`)
       await s.step('scale to 2', () => scale(s.api, { kind: 'Deployment', namespace: s.namespace, name: deployment, replicas: 2 }))
       const two = await s.step('wait until exactly 2 pods remain', () => s.waitFor(podsReady(s.namespace, pods, 2)))
       const survivors = two.map(nameOf).sort()
       const victims = four.map(nameOf).filter((n) => !survivors.includes(n)).sort()
       expect(four.map(nameOf)).toEqual(expect.arrayContaining(survivors))
       expect(victims).toHaveLength(2)
-      if (turnedUnready.size) s.timeline.note(`no ranking claim: ${[...turnedUnready].join(', ')} turned unready before the controller chose`)
-      else if (expectedVictims) expect(victims, `candidates: ${JSON.stringify(candidates)}`).toEqual(expectedVictims)
+      // Which two go is the controller's ranking; on one node (the recipe's setting) it is age,
+      // and the originals survive. On several nodes the controller weighs co-location from its
+      // own (possibly lagging) cache, so the prediction is recorded for the report, not asserted.
       const onOneNode = new Set(four.map((p) => p.spec?.nodeName)).size === 1
-      if (onOneNode) expect(survivors).toEqual([...original].sort())
+      s.timeline.note(`victims ${victims.join(', ')}; predicted ${expectedVictims?.join(', ') ?? 'undecidable'}${turnedUnready.size ? `; ${[...turnedUnready].join(', ')} turned unready first` : ''}`)
+      if (onOneNode && expectedVictims && !turnedUnready.size) {
+        expect(victims, `candidates: ${JSON.stringify(candidates)}`).toEqual(expectedVictims)
+      }
     } finally {
       watch.stop()
     }

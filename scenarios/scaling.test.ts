@@ -34,14 +34,13 @@ describe('scaling', () => {
     expect(page.body).toContain('Welcome to nginx!')
   })
 
-  test('S2 scaling 2 -> 4 -> 2: two pods terminate and two remain; on one node the originals survive', async () => {
+  test('S2 scaling 2 -> 4 gives four Ready pods; 4 -> 2 terminates two and keeps two', async () => {
     const original = (await s.waitFor(podsReady(s.namespace, pods, 2))).map(nameOf)
     await s.step('scale to 4', () => scale(s.api, { kind: 'Deployment', namespace: s.namespace, name: deployment, replicas: 4 }))
     const four = await s.step('wait for 4 Ready pods', () => s.waitFor(podsReady(s.namespace, pods, 4)))
     expect(four.map(nameOf)).toEqual(expect.arrayContaining(original))
 
-    // The prediction below holds for the pods as they are now; a pod that turns unready before the
-    // controller decides (probes time out on a loaded machine) is deleted first, whatever its age.
+    // A pod that turns unready before the controller decides goes first, whatever its age.
     let decided = false
     const turnedUnready = new Set<string>()
     const watch = await s.observe({ apiVersion: 'v1', kind: 'Pod', namespace: s.namespace, labelSelector: pods }, (_all, _type, pod) => {
@@ -49,8 +48,6 @@ describe('scaling', () => {
       else if (!decided && !isPodReady(pod)) turnedUnready.add(nameOf(pod))
     })
     try {
-      // The controller deletes pods that share a node with more siblings first, then the
-      // youngest: the originals survive when they are the oldest on equally loaded nodes.
       const candidates = four.map(candidate)
       const expectedVictims = scaleDownVictims(candidates, 2, Date.now())
       await s.step('scale to 2', () => scale(s.api, { kind: 'Deployment', namespace: s.namespace, name: deployment, replicas: 2 }))
@@ -59,14 +56,10 @@ describe('scaling', () => {
       const victims = four.map(nameOf).filter((n) => !survivors.includes(n)).sort()
       expect(four.map(nameOf)).toEqual(expect.arrayContaining(survivors))
       expect(victims).toHaveLength(2)
-      // Which two go is the controller's ranking; on one node (the recipe's setting) it is age,
-      // and the originals survive. On several nodes the controller weighs co-location from its
-      // own (possibly lagging) cache, so the prediction is recorded for the report, not asserted.
-      const onOneNode = new Set(four.map((p) => p.spec?.nodeName)).size === 1
-      s.timeline.note(`victims ${victims.join(', ')}; predicted ${expectedVictims?.join(', ') ?? 'undecidable'}${turnedUnready.size ? `; ${[...turnedUnready].join(', ')} turned unready first` : ''}`)
-      if (onOneNode && expectedVictims && !turnedUnready.size) {
-        expect(victims, `candidates: ${JSON.stringify(candidates)}`).toEqual(expectedVictims)
-      }
+      // Which two go is the controller's choice (ActivePodsWithRanks). Its ranking, computed from
+      // what we observed, is recorded for the report but not asserted: runs here saw the
+      // controller remove an original even on one node, deciding from its own informer cache.
+      s.timeline.note(`victims ${victims.join(', ')}; originals ${[...original].sort().join(', ')}; ranking from our observation predicted ${expectedVictims?.join(', ') ?? 'no single answer'}${turnedUnready.size ? `; ${[...turnedUnready].join(', ')} turned unready first` : ''}`)
     } finally {
       watch.stop()
     }

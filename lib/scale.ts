@@ -1,5 +1,5 @@
 // Scaling through the scale subresource, with kubectl's `--current-replicas` precondition.
-import type { Clients } from './api.js'
+import { ApiError, type Clients } from './api.js'
 
 export type ScalableKind = 'Deployment' | 'StatefulSet' | 'ReplicaSet'
 
@@ -37,21 +37,31 @@ interface Scale {
   status?: { replicas?: number }
 }
 
+const SCALE_CONFLICT_RETRIES = 5
+
 /**
  * Sets the replica count. With currentReplicas, the read and the write are tied by the
- * resourceVersion, so a change in between fails with a conflict instead of overwriting it.
+ * resourceVersion; on a conflict (the object changed in between, e.g. a status update) it reads
+ * again and re-checks the precondition, as kubectl's scaler does.
  */
 export async function scale(clients: Clients, request: ScaleRequest): Promise<void> {
   const path = `/apis/apps/v1/namespaces/${request.namespace}/${COLLECTION[request.kind]}/${request.name}/scale`
-  const current = await clients.raw.request<Scale>('GET', path)
-  const actual = current.spec.replicas ?? 0
-  if (request.currentReplicas !== undefined && actual !== request.currentReplicas) throw new ScalePreconditionError(request, actual)
-  const body: Scale = {
-    ...current,
-    metadata: { ...current.metadata, resourceVersion: request.currentReplicas === undefined ? '' : current.metadata.resourceVersion },
-    spec: { replicas: request.replicas },
+  for (let attempt = 1; ; attempt++) {
+    const current = await clients.raw.request<Scale>('GET', path)
+    const actual = current.spec.replicas ?? 0
+    if (request.currentReplicas !== undefined && actual !== request.currentReplicas) throw new ScalePreconditionError(request, actual)
+    const body: Scale = {
+      ...current,
+      metadata: { ...current.metadata, resourceVersion: request.currentReplicas === undefined ? '' : current.metadata.resourceVersion },
+      spec: { replicas: request.replicas },
+    }
+    try {
+      await clients.raw.request('PUT', path, body)
+      return
+    } catch (error) {
+      if (!(error instanceof ApiError && error.statusCode === 409) || attempt === SCALE_CONFLICT_RETRIES) throw error
+    }
   }
-  await clients.raw.request('PUT', path, body)
 }
 
 /** A running, Ready pod as the ReplicaSet controller weighs it when scaling down. */

@@ -14,7 +14,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
-          // Unit tests first: a broken build fails in seconds, before a cluster starts.
+          // Projects with different worker settings must run as separate groups: unit tests first.
           sequence: { groupOrder: 0 },
         },
       },

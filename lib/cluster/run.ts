@@ -80,7 +80,7 @@ export async function startRun(options: RunOptions = {}): Promise<Run> {
   const stop = () =>
     (stopping ??= (async () => {
       await control.close()
-      if (!keepNamespaces || provider.name !== 'kubeconfig') await cluster.stop().catch((e) => log(`stopping the cluster: ${(e as Error).message}`))
+      await cluster.stop().catch((e) => log(`stopping the cluster: ${(e as Error).message}`))
       reaper.release(keepNamespaces)
     })())
   return { info: { ...cluster.info, controlUrl: control.url }, stop }

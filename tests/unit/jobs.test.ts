@@ -1,14 +1,9 @@
 import { describe, expect, test } from 'vitest'
 import { jobLifecycle, podRunInterval } from '../../lib/jobs.js'
 import type { ObservedObject } from '../../lib/wait.js'
+import { job } from './job-objects.js'
 import { WatchHistory } from '../../lib/watch-history.js'
 
-const job = (name: string, uid: string, outcome?: 'Complete' | 'Failed'): ObservedObject => ({
-  apiVersion: 'batch/v1',
-  kind: 'Job',
-  metadata: { name, uid, resourceVersion: '1' },
-  status: outcome ? { conditions: [{ type: outcome, status: 'True' }] } : {},
-})
 
 describe('jobLifecycle', () => {
   test('keeps creation, the first time a Job is seen finished, and deletion, in order', () => {

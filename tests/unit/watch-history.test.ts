@@ -1,13 +1,7 @@
 import { describe, expect, test } from 'vitest'
-import type { ObservedObject } from '../../lib/wait.js'
+import { job } from './job-objects.js'
 import { HistoryTimeoutError, WatchHistory } from '../../lib/watch-history.js'
 
-const job = (name: string, uid: string, outcome?: 'Complete' | 'Failed'): ObservedObject => ({
-  apiVersion: 'batch/v1',
-  kind: 'Job',
-  metadata: { name, uid, resourceVersion: '1' },
-  status: outcome ? { conditions: [{ type: outcome, status: 'True' }] } : {},
-})
 
 describe('WatchHistory', () => {
   test('until resolves at once when the events already satisfy it, or on the event that does', async () => {

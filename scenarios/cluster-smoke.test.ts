@@ -3,6 +3,7 @@
 import { describe, expect, test } from 'vitest'
 import {
   exec,
+  fetchFromPod,
   httpGet,
   nodesReady,
   objectsMatch,
@@ -19,11 +20,8 @@ const s = useScenario('cluster-smoke', { nodes: 2 })
 const KUBERNETES_MINOR = /^v1\.34\./
 const client = () => ({ namespace: s.namespace, name: 'client' })
 
-/** HTTP from the client pod: the status line wget prints, or its failure. */
-async function fetchFromClient(url: string) {
-  const result = await exec(s.api, client(), ['wget', '-q', '-T', '3', '-O', '-', url])
-  return { ok: result.exitCode === 0, body: result.stdout, error: result.stderr.trim() }
-}
+/** HTTP from the client pod (busybox wget), classified: ok, timeout, refused, dns... */
+const fetchFromClient = (url: string) => fetchFromPod(s.api, client(), url)
 
 describe('cluster-smoke', () => {
   test('nodes are Ready and run Kubernetes v1.34', async () => {
@@ -43,7 +41,7 @@ describe('cluster-smoke', () => {
     await s.waitFor(podReady(s.namespace, 'client'))
 
     const byName = await s.step('GET http://web by its Service name from the client pod', () => fetchFromClient('http://web'))
-    expect(byName.body, byName.error).toContain('Welcome to nginx!')
+    expect(byName.body, byName.message).toContain('Welcome to nginx!')
     const service = await s.api.core.readNamespacedService({ namespace: s.namespace, name: 'web' })
     const lookup = await exec(s.api, client(), ['nslookup', `web.${s.namespace}.svc.cluster.local`])
     expect(lookup.stdout).toContain(service.spec!.clusterIP!)
@@ -81,10 +79,16 @@ describe('cluster-smoke', () => {
   })
 
   test('a NetworkPolicy blocks an unlabelled client and admits a labelled one', async () => {
-    expect((await fetchFromClient('http://web')).ok).toBe(true)
+    expect((await fetchFromClient('http://web')).outcome).toBe('ok')
     await s.step('apply the policy admitting only allowed=true', () => s.apply('cluster-smoke/web-policy.yaml'))
     await s.step('the unlabelled client is blocked', () =>
-      retryUntil(async () => ((await fetchFromClient('http://web')).ok ? { reason: 'still open' } : { value: true }), { description: 'the policy blocks the client', timeoutMs: 30_000 }),
+      retryUntil(
+        async () => {
+          const r = await fetchFromClient('http://web')
+          return ['timeout', 'refused'].includes(r.outcome) ? { value: r } : { reason: `${r.outcome} ${r.message}` }
+        },
+        { description: 'the policy blocks the client', timeoutMs: 30_000 },
+      ),
     )
     await s.step('label the client allowed=true', () =>
       s.api.raw.request('PATCH', `/api/v1/namespaces/${s.namespace}/pods/client`, { metadata: { labels: { allowed: 'true' } } }, 'application/merge-patch+json'),
@@ -92,7 +96,7 @@ describe('cluster-smoke', () => {
     const admitted = await s.step('the labelled client is admitted', () =>
       retryUntil(async () => {
         const r = await fetchFromClient('http://web')
-        return r.ok ? { value: r } : { reason: r.error }
+        return r.outcome === 'ok' ? { value: r } : { reason: `${r.outcome} ${r.message}` }
       }, { description: 'the policy admits the labelled client', timeoutMs: 30_000 }),
     )
     expect(admitted.body).toContain('Welcome to nginx!')

@@ -9,7 +9,7 @@ import { GenericContainer, Network, Wait, getContainerRuntimeClient, type Starte
 import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
-import { INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, RUN_LABEL, mappedHost, runNetworkName, type ClusterInfo, type ClusterProvider, type RunningCluster } from './provider.js'
+import { INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, RUN_LABEL, reachableHost, runNetworkName, subjectAltName, type ClusterInfo, type ClusterProvider, type RunningCluster } from './provider.js'
 
 const CACHE_DIR = process.env.KUBE_SCENARIOS_CACHE ?? path.join(homedir(), '.cache', 'kube-scenarios')
 /** Written by images/build.mjs: which node image to run and the image-override map. */
@@ -101,6 +101,8 @@ class NodeContainer extends GenericContainer {
 
 class LocalCluster implements RunningCluster {
   private server?: StartedTestContainer
+  /** Where the server's published ports answer (see reachableHost). */
+  private host = ''
   private readonly workers: StartedTestContainer[] = []
   private kubeconfig = ''
   private caFiles?: { crt: string; key: string }
@@ -114,15 +116,19 @@ class LocalCluster implements RunningCluster {
 
   async startServer(): Promise<void> {
     const name = 'kube-scenarios-control-plane'
+    // The API certificate also names the address testcontainers reaches containers at, in case
+    // loopback does not answer (a harness inside a container talking to the host's engine).
+    const engineHost = (await getContainerRuntimeClient()).info.containerRuntime.host
     // No network alias: with one, testcontainers also attaches the default bridge, and the node
     // would advertise an address the other nodes cannot route to. Workers use the server's IP.
     this.server = await new NodeContainer(this.manifest.nodeImage, name, this.network, this.labels)
-      .withEnvironment({ NODE_NAME: name })
+      .withEnvironment({ NODE_NAME: name, API_SANS: subjectAltName(engineHost) })
       .withCommand(['server'])
       .withExposedPorts(API_PORT, ...MAPPED_NODE_PORTS)
       .startNode(name)
     const admin = (await this.server.exec(['cat', '/etc/kubernetes/admin.conf'])).output
-    const url = `https://${mappedHost(this.server.getHost())}:${this.server.getMappedPort(API_PORT)}`
+    this.host = await reachableHost(this.server.getHost(), this.server.getMappedPort(API_PORT))
+    const url = `https://${this.host}:${this.server.getMappedPort(API_PORT)}`
     this.kubeconfig = admin.replace(/server: "?https:\/\/127\.0\.0\.1:6443"?/, `server: "${url}"`)
     await this.waitForNodes(1)
     // Scenarios may resolve names and use the Ingress from their first step.
@@ -135,7 +141,7 @@ class LocalCluster implements RunningCluster {
   get info(): ClusterInfo {
     const server = this.server
     if (!server) throw new Error('the local cluster has not started')
-    const nodePortUrls = Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${mappedHost(server.getHost())}:${server.getMappedPort(port)}`]))
+    const nodePortUrls = Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${this.host}:${server.getMappedPort(port)}`]))
     return {
       provider: 'local',
       runId: this.runId,

@@ -1,5 +1,6 @@
 // The contract every cluster provider fulfils: start a cluster for one run, describe it in a
 // serialisable form (it crosses from vitest's globalSetup into the test workers), grow it, stop it.
+import { connect, isIP } from 'node:net'
 
 export type ProviderName = 'k3s' | 'local' | 'kubeconfig'
 export const PROVIDER_NAMES: readonly ProviderName[] = ['k3s', 'local', 'kubeconfig']
@@ -71,9 +72,32 @@ export function runNetworkName(runId: string): string {
 }
 
 /**
- * The address to reach a container's mapped ports at: testcontainers says "localhost" for a
- * local engine, which may resolve to ::1 first; the mapped ports listen on 127.0.0.1.
+ * The address to reach a container's published ports at. testcontainers answers "localhost" for a
+ * local engine (which may resolve to ::1 first; ports publish on 127.0.0.1) and the bridge gateway
+ * whenever /.dockerenv exists, also on machines built from a container image where the engine is
+ * local and loopback answers. Loopback wins whenever it accepts a connection on the published port.
  */
-export function mappedHost(testcontainersHost: string): string {
-  return testcontainersHost === 'localhost' ? '127.0.0.1' : testcontainersHost
+export async function reachableHost(testcontainersHost: string, publishedPort: number): Promise<string> {
+  if (testcontainersHost === 'localhost' || testcontainersHost === LOOPBACK) return LOOPBACK
+  return (await acceptsConnections(LOOPBACK, publishedPort)) ? LOOPBACK : testcontainersHost
+}
+
+const LOOPBACK = '127.0.0.1'
+
+function acceptsConnections(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: timeoutMs })
+    const settle = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.once('connect', () => settle(true))
+    socket.once('timeout', () => settle(false))
+    socket.once('error', () => settle(false))
+  })
+}
+
+/** A subjectAltName entry for a host name or IPv4/IPv6 address (openssl's syntax). */
+export function subjectAltName(host: string): string {
+  return `${isIP(host) ? 'IP' : 'DNS'}:${host}`
 }

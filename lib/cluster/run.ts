@@ -71,7 +71,7 @@ export async function startRun(options: RunOptions = {}): Promise<Run> {
     cluster = await provider.start({ runId, nodes: options.nodes ?? Number(process.env.KUBE_SCENARIOS_NODES ?? 1) })
   } catch (error) {
     reaper.release(false)
-    throw error
+    throw new Error(`the ${provider.name} cluster did not start: ${startFailure(error)}`)
   }
   log(`cluster ${runId} ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${cluster.info.kubernetesVersion}, ${cluster.nodeCount()} node(s)`)
   reaper.watchNamespaces(cluster.info.kubeconfig, keepNamespaces)
@@ -84,6 +84,16 @@ export async function startRun(options: RunOptions = {}): Promise<Run> {
       reaper.release(keepNamespaces)
     })())
   return { info: { ...cluster.info, controlUrl: control.url }, stop }
+}
+
+/**
+ * The failure's message and code only: Node's TLS errors carry whole certificates (with raw
+ * buffers), which vitest would print byte by byte instead of the reason.
+ */
+function startFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error)
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' && !error.message.includes(code) ? `${error.message} (${code})` : error.message
 }
 
 interface Reaper {

@@ -66,6 +66,7 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
 
   beforeAll(async () => {
     const cluster = inject('cluster')
+    if (!cluster) throw new Error(`no cluster for this run: ${inject('clusterFailure') ?? 'the scenarios project ran without its global setup'}`)
     const api = createClients(cluster.kubeconfig)
     if (options.nodes && options.nodes > 1) await ensureNodes(cluster, options.nodes)
     const namespace = `${recipe}-${cluster.runId.slice(-6)}-${Math.random().toString(36).slice(2, 6)}`

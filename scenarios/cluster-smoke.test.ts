@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest'
 import {
   exec,
   fetchFromPod,
+  waitForFetchFromPod,
   httpGet,
   nodesReady,
   objectsMatch,
@@ -40,7 +41,10 @@ describe('cluster-smoke', () => {
     expect(endpoint).toBe(pod!.status?.podIP)
     await s.waitFor(podReady(s.namespace, 'client'))
 
-    const byName = await s.step('GET http://web by its Service name from the client pod', () => fetchFromClient('http://web'))
+    // kube-proxy programs a new Service's rules asynchronously: until then the ClusterIP refuses.
+    const byName = await s.step('GET http://web by its Service name from the client pod', () =>
+      waitForFetchFromPod(s.api, client(), 'http://web', (f) => f.outcome === 'ok', { description: 'the web Service answers the client', timeoutMs: 30_000 }),
+    )
     expect(byName.body, byName.message).toContain('Welcome to nginx!')
     const service = await s.api.core.readNamespacedService({ namespace: s.namespace, name: 'web' })
     const lookup = await exec(s.api, client(), ['nslookup', `web.${s.namespace}.svc.cluster.local`])

@@ -2,16 +2,26 @@
 // files with provide/inject, stopped (with everything it created) when the run ends.
 import type { TestProject } from 'vitest/node'
 import type { ClusterInfo } from './provider.js'
-import { startRun } from './run.js'
+import { startRun, type Run } from './run.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    cluster: ClusterInfo
+    cluster?: ClusterInfo
+    /** Why the run has no cluster: every scenario file fails with it; unit tests still run. */
+    clusterFailure?: string
   }
 }
 
 export default async function setup(project: TestProject) {
-  const run = await startRun()
+  let run: Run
+  try {
+    run = await startRun()
+  } catch (error) {
+    // A throw here would abort the whole run before any test, unit tests included, and print the
+    // reason after the summary line. Each scenario file reports it instead.
+    project.provide('clusterFailure', (error as Error).message)
+    return
+  }
   project.provide('cluster', run.info)
   // vitest runs teardown on normal ends and on Ctrl-C; the reaper covers everything else.
   return () => run.stop()

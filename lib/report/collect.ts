@@ -44,7 +44,7 @@ export function timestampId(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')
 }
 
-function collectFile(module: TestModule): FileReport {
+export function collectFile(module: TestModule): FileReport {
   const tests = [...module.children.allTests()]
   const scenario = tests.map((t) => t.meta().scenario).find(Boolean)
   const suiteErrors = [...module.children.allSuites()].flatMap((s) => s.errors())

@@ -102,8 +102,9 @@ export function countByStatus(files: readonly FileReport[]): Record<TestStatus, 
   const counts = { passed: 0, failed: 0, skipped: 0 }
   for (const file of files) {
     for (const test of file.tests) counts[test.status]++
-    // A file that failed to load has no tests to count; it still failed.
-    if (file.errors.length > 0 && file.tests.length === 0) counts.failed++
+    // A file's own error (it did not load, a beforeAll threw) is one failure: the tests it kept
+    // from running count as skipped, and the run must not read as green.
+    if (file.errors.length > 0) counts.failed++
   }
   return counts
 }

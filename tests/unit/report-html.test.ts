@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { errorReport } from '../../lib/report/collect.js'
 import { renderJunit } from '../../lib/report/junit.js'
-import { recipeIdOf } from '../../lib/report/model.js'
+import { countByStatus, recipeIdOf, type FileReport, type TestReport } from '../../lib/report/model.js'
 import { renderDiff } from '../../lib/report/render-failure.js'
 import { renderReport } from '../../lib/report/render-report.js'
 import { HOSTILE_LOG, sampleHistory, sampleRun } from './report-sample-run.js'
@@ -101,5 +101,23 @@ describe('JUnit XML', () => {
     const run = sampleRun()
     run.files[0]!.tests[0]!.evidence = { events: 'bell\u0007 and nul\u0000', podLogs: '', objects: '' }
     expect(renderJunit(run)).toContain('bell and nul')
+  })
+})
+
+describe('countByStatus', () => {
+  const file = (statuses: TestReport['status'][], errors: string[] = []): FileReport => ({
+    recipe: 'scaling',
+    file: 'scenarios/scaling.test.ts',
+    durationMs: 1,
+    errors: errors.map((message) => ({ message })),
+    tests: statuses.map((status, i) => ({ id: `S${i + 1}`, key: `S${i + 1}`, name: `S${i + 1}`, status, durationMs: 1, steps: [], timeline: [], errors: [] })),
+  })
+
+  test('a file whose beforeAll threw is one failure; the tests it kept from running are skipped', () => {
+    expect(countByStatus([file(['skipped', 'skipped'], ['no cluster for this run: …']), file(['passed'])])).toEqual({ passed: 1, failed: 1, skipped: 2 })
+  })
+
+  test('a file that did not load is one failure', () => {
+    expect(countByStatus([file([], ['SyntaxError'])])).toEqual({ passed: 0, failed: 1, skipped: 0 })
   })
 })

@@ -1,7 +1,7 @@
 // The report on disk: reports/<run-id>/ holds index.html, junit.xml and report.json (the data, to
 // re-render later); reports/latest is a copy of the newest; the run is appended to the history.
 // Synchronous on purpose: reporters run side by side, and the summary line must stay last.
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { DEFAULT_HISTORY_RUNS, appendHistory, historyFile, historyRecordOf, historyUpTo, readHistory } from './history.js'
 import { withUniqueKeys, type RunReport } from './model.js'
@@ -10,6 +10,8 @@ import { renderReport } from './render-report.js'
 
 export const REPORT_DATA_FILE = 'report.json'
 export const LATEST_DIR = 'latest'
+/** Run folders kept in the reports folder; the history keeps every run's outcomes regardless. */
+export const DEFAULT_KEPT_REPORTS = 20
 
 export interface WriteOptions {
   /** Folder holding one sub-folder per run. */
@@ -18,17 +20,45 @@ export interface WriteOptions {
   history?: string
   /** Runs shown per test ID; default DEFAULT_HISTORY_RUNS. */
   historyRuns?: number
+  /** Run folders kept, newest first; default KUBE_SCENARIOS_KEEP_REPORTS or DEFAULT_KEPT_REPORTS. */
+  keepReports?: number
 }
 
 /** Writes a finished run's report, records it in the history and refreshes `latest`; returns index.html's path. */
 export function writeRunReport(run: RunReport, options: WriteOptions): string {
+  const keep = options.keepReports ?? keptReportsFromEnv()
   const dir = path.join(options.reportsDir, safeName(run.runId))
   const historyPath = options.history ?? historyFile(options.reportsDir)
   const record = historyRecordOf(run)
   if (Object.keys(record.tests).length > 0) appendHistory(historyPath, record)
   const index = renderInto(dir, run, historyPath, options.historyRuns)
   refreshLatest(options.reportsDir, dir)
+  pruneRunFolders(options.reportsDir, keep, dir)
   return index
+}
+
+function keptReportsFromEnv(): number {
+  const raw = process.env.KUBE_SCENARIOS_KEEP_REPORTS
+  if (raw === undefined || raw === '') return DEFAULT_KEPT_REPORTS
+  const kept = Number(raw)
+  if (!Number.isInteger(kept) || kept < 1) throw new Error(`KUBE_SCENARIOS_KEEP_REPORTS must be a whole number of at least 1, not "${raw}"`)
+  return kept
+}
+
+/**
+ * Deletes the oldest run folders (those holding a report.json) beyond `keep`, never the one just
+ * written. Anything else in the reports folder (history, README, latest, a user's files) stays.
+ */
+export function pruneRunFolders(reportsDir: string, keep: number, current: string): string[] {
+  const runs = readdirSync(reportsDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && entry.name !== LATEST_DIR && existsSync(path.join(reportsDir, entry.name, REPORT_DATA_FILE)))
+    .map((entry) => path.join(reportsDir, entry.name))
+    .filter((dir) => path.resolve(dir) !== path.resolve(current))
+    .map((dir) => ({ dir, written: statSync(path.join(dir, REPORT_DATA_FILE)).mtimeMs }))
+    .sort((a, b) => b.written - a.written)
+  const removed = runs.slice(Math.max(0, keep - 1)).map((run) => run.dir)
+  for (const dir of removed) rmSync(dir, { recursive: true, force: true })
+  return removed
 }
 
 /** Replaces `latest` with a copy of dir, staged beside it so a reader never sees half a copy. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, test, vi } from 'vitest'
@@ -123,5 +123,25 @@ describe('report files', () => {
     expect(regenerateReport(dir, { history })).toBe(path.join(dir, 'index.html'))
     expect(readFileSync(path.join(dir, 'index.html'), 'utf8')).toContain('History: 1 recorded run(s).')
     expect(() => regenerateReport(tempDir())).toThrow(/is not a kube-scenarios report folder: report.json is missing/)
+  })
+
+  test('only the newest run folders are kept (KUBE_SCENARIOS_KEEP_REPORTS); the history keeps every run', () => {
+    const reports = tempDir()
+    const history = path.join(reports, 'history.jsonl')
+    writeFileSync(path.join(reports, 'README.md'), 'not a run')
+    mkdirSync(path.join(reports, 'notes'))
+    const runIds = ['20251125-000001', '20251125-000002', '20251125-000003', '20251125-000004']
+    vi.stubEnv('KUBE_SCENARIOS_KEEP_REPORTS', '2')
+    runIds.forEach((runId, i) => {
+      writeRunReport({ ...sampleRun(), runId }, { reportsDir: reports, history })
+      // Written seconds apart as far as the pruning can tell.
+      const written = new Date(Date.UTC(2025, 10, 25, 9, 0, i))
+      utimesSync(path.join(reports, runId, 'report.json'), written, written)
+    })
+    expect(readdirSync(reports).sort()).toEqual(['20251125-000003', '20251125-000004', 'README.md', 'history.jsonl', 'latest', 'notes'])
+    expect(readHistory(history).map((r) => r.runId)).toEqual(runIds)
+    vi.stubEnv('KUBE_SCENARIOS_KEEP_REPORTS', '0')
+    expect(() => writeRunReport({ ...sampleRun(), runId: '20251125-000005' }, { reportsDir: reports, history })).toThrow(/KUBE_SCENARIOS_KEEP_REPORTS must be a whole number of at least 1, not "0"/)
+    expect(existsSync(path.join(reports, '20251125-000005'))).toBe(false)
   })
 })

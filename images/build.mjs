@@ -5,12 +5,10 @@
 import { fs } from 'zx'
 import path from 'node:path'
 import { ensureDocker } from './engine/ensure-docker.mjs'
-import { CACHE_DIR } from './lib/cache.mjs'
+import { LOCAL_MANIFEST } from './lib/paths.mjs'
 import { GO_PROGRAMS, KUBERNETES_VERSION, buildGoProgram } from './go-binaries.mjs'
 import { buildClusterImages } from './cluster-images.mjs'
 import { buildNodeImage } from './node-image.mjs'
-
-export const MANIFEST = path.join(CACHE_DIR, 'local-cluster.json')
 
 const started = Date.now()
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s`
@@ -35,8 +33,8 @@ const nodeImage = await buildNodeImage({ goBins, clusterImages, log: progress })
 stepDone(`node image ${nodeImage}`)
 
 await fs.outputJson(
-  MANIFEST,
+  LOCAL_MANIFEST,
   { nodeImage, kubernetesVersion: KUBERNETES_VERSION, imageOverrides: clusterImages.images, builtAt: new Date().toISOString() },
   { spaces: 2 },
 )
-progress(`done: ${MANIFEST}`)
+progress(`done: ${LOCAL_MANIFEST}`)

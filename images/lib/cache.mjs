@@ -3,10 +3,11 @@
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
-import { homedir } from 'node:os'
 import path from 'node:path'
 
-export const CACHE_DIR = process.env.KUBE_SCENARIOS_CACHE ?? path.join(homedir(), '.cache', 'kube-scenarios')
+import { CACHE_DIR } from './paths.mjs'
+
+export { CACHE_DIR }
 export const IMAGES_DIR = path.dirname(path.dirname(new URL(import.meta.url).pathname))
 
 /** Hash of files (contents, recursively for directories) and plain values, in the given order. */

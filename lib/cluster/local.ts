@@ -2,18 +2,14 @@
 // Kubernetes from Go modules, Debian packages, no registry), started through testcontainers on
 // one network. Workers join with the cluster CA; every pod image is preloaded in the node image.
 import { existsSync, readFileSync } from 'node:fs'
-import { homedir } from 'node:os'
-import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { GenericContainer, Network, Wait, getContainerRuntimeClient, type StartedNetwork, type StartedTestContainer } from 'testcontainers'
+import { LOCAL_MANIFEST } from '../../images/lib/paths.mjs'
 import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
 import { INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, RUN_LABEL, reachableHost, runNetworkName, subjectAltName, type ClusterInfo, type ClusterProvider, type RunningCluster } from './provider.js'
 
-const CACHE_DIR = process.env.KUBE_SCENARIOS_CACHE ?? path.join(homedir(), '.cache', 'kube-scenarios')
-/** Written by images/build.mjs: which node image to run and the image-override map. */
-export const LOCAL_MANIFEST = path.join(CACHE_DIR, 'local-cluster.json')
 const API_PORT = 6443
 const NODE_START_TIMEOUT_MS = 180_000
 const NODE_READY_TIMEOUT_MS = 120_000

@@ -2,14 +2,14 @@
 // checked for what the nightly promises: the k3s matrix, reports as artifacts, kept history.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { homedir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { parse } from 'yaml'
+import { CACHE_DIR } from '../../images/lib/paths.mjs'
 
 const WORKFLOW = '.github/workflows/nightly.yml'
 const ACTIONLINT_MODULE = 'github.com/rhysd/actionlint/cmd/actionlint@v1.7.12'
-const TOOLS_DIR = path.join(process.env.KUBE_SCENARIOS_CACHE ?? path.join(homedir(), '.cache', 'kube-scenarios'), 'tools')
+const TOOLS_DIR = path.join(CACHE_DIR, 'tools')
 const BUILD_TIMEOUT_MS = 10 * 60_000
 
 /** actionlint from the tools cache, built there with `go install` the first time. */

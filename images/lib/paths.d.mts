@@ -1,0 +1,2 @@
+export declare const CACHE_DIR: string
+export declare const LOCAL_MANIFEST: string

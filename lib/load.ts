@@ -1,6 +1,8 @@
 // Load: HTTP load from the test process with autocannon (through a mapped NodePort or a
 // port-forward), sampled over time; and an in-cluster load generator for CPU-driven scaling.
 import autocannon from 'autocannon'
+import { get as httpGet, type ClientRequest } from 'node:http'
+import { performance } from 'node:perf_hooks'
 import type { Clients } from './api.js'
 import { applyFixtures, type KubeObject } from './fixtures.js'
 import type { Timeline } from './timeline.js'
@@ -17,6 +19,12 @@ export interface LoadSample {
   p99Ms: number
 }
 
+/** A span of time (ms since epoch). */
+export interface Window {
+  from: number
+  to: number
+}
+
 export interface LoadResult {
   requests: number
   errors: number
@@ -25,15 +33,22 @@ export interface LoadResult {
   samples: LoadSample[]
   /** Failed requests by cause (ECONNREFUSED, ECONNRESET, timeout...), for the report and messages. */
   errorCauses: Record<string, number>
-  /** Sample intervals in which at least one request failed (errors or non-2xx). */
-  failingIntervals: Array<{ from: number; to: number }>
+  /** When requests failed: the spans of failed requests (errors or non-2xx), overlapping ones merged. */
+  outageWindows: Window[]
+  /** Total length of the outage windows. */
+  outageMs: number
 }
 
 export interface HttpLoadOptions {
   url: string
-  /** Concurrent connections; default 8. */
+  /** Concurrent connections (or request loops); default 8. */
   connections?: number
   headers?: Record<string, string>
+  /**
+   * A new connection for every request, so each request is routed by the Service's current
+   * endpoints (kube-proxy balances connections, not requests). Default: keep-alive connections.
+   */
+  connectionPerRequest?: boolean
   /** Sampling interval; default 500 ms. */
   sampleIntervalMs?: number
   /** A request without a response after this long counts as an error; default 5000 ms. */
@@ -48,44 +63,50 @@ export interface LoadHandle {
   stop(): Promise<LoadResult>
 }
 
+/** How one request ended: an HTTP status, or an error cause when no response came. */
+interface RequestOutcome {
+  endedAt: number
+  durationMs: number
+  status?: number
+  error?: string
+}
+
+interface LoadDriver {
+  stop(): Promise<void>
+}
+
+/** Failed requests whose spans are this close are one outage window. */
+const OUTAGE_JOIN_MS = 50
+
 /** Starts HTTP load that runs until stopped. */
 export function startHttpLoad(options: HttpLoadOptions): LoadHandle {
   const sampleIntervalMs = options.sampleIntervalMs ?? 500
   const prefix = options.seriesPrefix ?? 'load'
   const all: number[] = []
   const samples: LoadSample[] = []
+  const failures: Window[] = []
   let window = { latencies: [] as number[], errors: 0, non2xx: 0 }
-  let totals = { requests: 0, errors: 0, non2xx: 0 }
+  const totals = { requests: 0, errors: 0, non2xx: 0 }
   const errorCauses: Record<string, number> = {}
 
-  let markFinished!: () => void
-  const finished = new Promise<void>((resolve) => (markFinished = resolve))
-  const instance = autocannon(
-    {
-      url: options.url,
-      connections: options.connections ?? 8,
-      duration: 24 * 3600,
-      timeout: Math.ceil((options.requestTimeoutMs ?? 5000) / 1000),
-      headers: options.headers,
-    },
-    () => markFinished(),
-  )
-  instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
-    window.latencies.push(responseTime)
-    all.push(responseTime)
+  const record = (outcome: RequestOutcome) => {
     totals.requests++
-    if (statusCode < 200 || statusCode >= 300) {
+    const failed = outcome.error !== undefined || outcome.status === undefined || outcome.status < 200 || outcome.status >= 300
+    if (failed) failures.push({ from: outcome.endedAt - outcome.durationMs, to: outcome.endedAt })
+    if (outcome.error !== undefined || outcome.status === undefined) {
+      const cause = outcome.error ?? 'no status'
+      errorCauses[cause] = (errorCauses[cause] ?? 0) + 1
+      window.errors++
+      totals.errors++
+      return
+    }
+    window.latencies.push(outcome.durationMs)
+    all.push(outcome.durationMs)
+    if (failed) {
       window.non2xx++
       totals.non2xx++
     }
-  })
-  instance.on('reqError', (error: Error & { code?: string }) => {
-    const cause = error.code ?? error.message
-    errorCauses[cause] = (errorCauses[cause] ?? 0) + 1
-    window.errors++
-    totals.requests++
-    totals.errors++
-  })
+  }
   const flush = () => {
     const sample: LoadSample = {
       at: Date.now(),
@@ -105,21 +126,95 @@ export function startHttpLoad(options: HttpLoadOptions): LoadHandle {
       t.sample(`${prefix}.p99`, sample.p99Ms)
     }
   }
+  const driver = options.connectionPerRequest ? startPerRequestLoad(options, record) : startAutocannonLoad(options, record)
   const timer = setInterval(flush, sampleIntervalMs)
 
   return {
     async stop() {
       clearInterval(timer)
-      instance.stop()
-      await finished
+      await driver.stop()
       flush()
+      const outageWindows = mergeWindows(failures, OUTAGE_JOIN_MS)
       return {
         ...totals,
         errorCauses,
         latency: { p50Ms: percentile(all, 50), p90Ms: percentile(all, 90), p99Ms: percentile(all, 99), maxMs: Math.max(0, ...all) },
         samples,
-        failingIntervals: failingIntervals(samples, sampleIntervalMs),
+        outageWindows,
+        outageMs: outageWindows.reduce((sum, w) => sum + (w.to - w.from), 0),
       }
+    },
+  }
+}
+
+/** autocannon over keep-alive connections: the most requests per second from one process. */
+function startAutocannonLoad(options: HttpLoadOptions, record: (outcome: RequestOutcome) => void): LoadDriver {
+  const timeoutMs = options.requestTimeoutMs ?? 5000
+  let markFinished!: () => void
+  const finished = new Promise<void>((resolve) => (markFinished = resolve))
+  const instance = autocannon(
+    {
+      url: options.url,
+      connections: options.connections ?? 8,
+      duration: 24 * 3600,
+      timeout: Math.ceil(timeoutMs / 1000),
+      headers: options.headers,
+    },
+    () => markFinished(),
+  )
+  instance.on('response', (_client: unknown, status: number, _bytes: number, durationMs: number) => record({ endedAt: Date.now(), durationMs, status }))
+  instance.on('reqError', (error: Error & { code?: string }) => {
+    const cause = error.code ?? error.message
+    // autocannon reports a timeout when it gives up, without the request's start.
+    record({ endedAt: Date.now(), durationMs: /timeout/i.test(cause) ? timeoutMs : 0, error: cause })
+  })
+  return {
+    async stop() {
+      instance.stop()
+      await finished
+    },
+  }
+}
+
+/**
+ * One request per connection, timed here. autocannon cannot time this mode: when the server closes
+ * the connection it keeps the unanswered next request queued and charges its age to the following
+ * response, so its latencies grow steadily with the run.
+ */
+function startPerRequestLoad(options: HttpLoadOptions, record: (outcome: RequestOutcome) => void): LoadDriver {
+  const timeoutMs = options.requestTimeoutMs ?? 5000
+  const url = new URL(options.url)
+  const inFlight = new Set<ClientRequest>()
+  let running = true
+  const once = () =>
+    new Promise<void>((resolve) => {
+      const startedAt = performance.now()
+      let settled = false
+      const settle = (outcome: { status?: number; error?: string }) => {
+        if (settled) return
+        settled = true
+        inFlight.delete(request)
+        // A request cut short by stop() is not an outcome of the load.
+        if (running) record({ endedAt: Date.now(), durationMs: performance.now() - startedAt, ...outcome })
+        resolve()
+      }
+      const request = httpGet(url, { agent: false, headers: options.headers, timeout: timeoutMs }, (response) => {
+        response.on('error', (error: NodeJS.ErrnoException) => settle({ error: error.code ?? error.message }))
+        response.on('end', () => settle({ status: response.statusCode }))
+        response.resume()
+      })
+      inFlight.add(request)
+      request.on('timeout', () => request.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })))
+      request.on('error', (error: NodeJS.ErrnoException) => settle({ error: error.code ?? error.message }))
+    })
+  const loops = Array.from({ length: options.connections ?? 8 }, async () => {
+    while (running) await once()
+  })
+  return {
+    async stop() {
+      running = false
+      for (const request of inFlight) request.destroy()
+      await Promise.all(loops)
     },
   }
 }
@@ -131,16 +226,15 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
 }
 
-/** Merges consecutive failing samples into intervals (the outage windows). */
-export function failingIntervals(samples: readonly LoadSample[], intervalMs: number): Array<{ from: number; to: number }> {
-  const intervals: Array<{ from: number; to: number }> = []
-  for (const s of samples) {
-    if (s.errors + s.non2xx === 0) continue
-    const last = intervals.at(-1)
-    if (last && s.at - intervalMs <= last.to) last.to = s.at
-    else intervals.push({ from: s.at - intervalMs, to: s.at })
+/** Merges windows that overlap or lie within `joinWithinMs` of each other, in time order. */
+export function mergeWindows(windows: readonly Window[], joinWithinMs: number): Window[] {
+  const merged: Window[] = []
+  for (const w of [...windows].sort((a, b) => a.from - b.from)) {
+    const last = merged.at(-1)
+    if (last && w.from <= last.to + joinWithinMs) last.to = Math.max(last.to, w.to)
+    else merged.push({ ...w })
   }
-  return intervals
+  return merged
 }
 
 export interface LoadGeneratorOptions {

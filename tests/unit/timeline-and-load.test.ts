@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { failingIntervals, percentile, type LoadSample } from '../../lib/load.js'
+import { mergeWindows, percentile } from '../../lib/load.js'
 import { Timeline } from '../../lib/timeline.js'
 
 describe('Timeline', () => {
@@ -44,12 +44,17 @@ describe('load statistics', () => {
     expect(percentile([], 99)).toBe(0)
   })
 
-  test('consecutive failing samples merge into one outage window', () => {
-    const sample = (at: number, errors: number): LoadSample => ({ at, requests: 10, errors, non2xx: 0, p50Ms: 1, p99Ms: 2 })
-    const samples = [sample(500, 0), sample(1000, 3), sample(1500, 5), sample(2000, 0), sample(2500, 1)]
-    expect(failingIntervals(samples, 500)).toEqual([
-      { from: 500, to: 1500 },
-      { from: 2000, to: 2500 },
+  test('failed requests that overlap or nearly touch form one outage window', () => {
+    const failures = [
+      { from: 1000, to: 1200 },
+      { from: 500, to: 1100 },
+      { from: 1230, to: 1300 },
+      { from: 2000, to: 2001 },
+    ]
+    expect(mergeWindows(failures, 50)).toEqual([
+      { from: 500, to: 1300 },
+      { from: 2000, to: 2001 },
     ])
+    expect(mergeWindows([], 50)).toEqual([])
   })
 })

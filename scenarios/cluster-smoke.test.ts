@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest'
 import {
   exec,
   fetchFromPod,
+  ingressUrlOf,
   waitForFetchFromPod,
   httpGet,
   nodesReady,
@@ -59,10 +60,10 @@ describe('cluster-smoke', () => {
 
   test('the Ingress controller routes by host', async () => {
     const routed = await s.step('GET / with Host smoke.k8s.io through the Ingress controller', () =>
-      waitForHttp(s.cluster.ingressUrl!, (r) => r.status === 200, { description: 'the Ingress routes smoke.k8s.io to web', headers: { host: 'smoke.k8s.io' } }),
+      waitForHttp(ingressUrlOf(s.cluster), (r) => r.status === 200, { description: 'the Ingress routes smoke.k8s.io to web', headers: { host: 'smoke.k8s.io' } }),
     )
     expect(routed.body).toContain('Welcome to nginx!')
-    const unrouted = await httpGet(s.cluster.ingressUrl!, { headers: { host: 'unknown.k8s.io' } })
+    const unrouted = await httpGet(ingressUrlOf(s.cluster), { headers: { host: 'unknown.k8s.io' } })
     expect(unrouted.status).toBe(404)
   })
 

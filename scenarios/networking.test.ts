@@ -4,6 +4,7 @@ import net from 'node:net'
 import { describe, expect, test } from 'vitest'
 import {
   fetchFromPod,
+  ingressUrlOf,
   httpGet,
   logs,
   podReady,
@@ -129,8 +130,7 @@ describe('networking', () => {
         ),
       ),
     )
-    const ingressUrl = s.cluster.ingressUrl
-    if (!ingressUrl) throw new Error(`the ${s.cluster.provider} cluster provides no ingressUrl`)
+    const ingressUrl = ingressUrlOf(s.cluster)
 
     const nginx = await s.step('GET /nginx/ with Host happy.k8s.io', () =>
       waitForHttp(`${ingressUrl}/nginx/`, (r) => r.status === 200, { description: '/nginx/ is routed', headers: HAPPY_HOST, timeoutMs: INGRESS_TIMEOUT_MS }),

@@ -20,11 +20,23 @@ function loadKubeConfig(): k8s.KubeConfig {
  * a JSON file: KUBE_SCENARIOS_IMAGE_OVERRIDES, either a plain map or a manifest with an
  * `imageOverrides` field (like the one `npm run images` writes).
  */
-function readImageOverrides(): Record<string, string> {
-  const file = process.env.KUBE_SCENARIOS_IMAGE_OVERRIDES
+export function readImageOverrides(file = process.env.KUBE_SCENARIOS_IMAGE_OVERRIDES): Record<string, string> {
   if (!file) return {}
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
-  return (parsed.imageOverrides ?? parsed) as Record<string, string>
+  const where = `KUBE_SCENARIOS_IMAGE_OVERRIDES file ${file}`
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (error) {
+    throw new Error(`${where}: ${(error as Error).message}`)
+  }
+  const manifest = parsed as { imageOverrides?: unknown } | null
+  const map = manifest && typeof manifest === 'object' && 'imageOverrides' in manifest ? manifest.imageOverrides : parsed
+  const field = map === parsed ? '(top level)' : 'imageOverrides'
+  if (!map || typeof map !== 'object' || Array.isArray(map)) throw new Error(`${where}: ${field} must be an object mapping image references to local ones`)
+  for (const [image, local] of Object.entries(map)) {
+    if (typeof local !== 'string') throw new Error(`${where}: ${field === '(top level)' ? '' : `${field}.`}${JSON.stringify(image)} must be a string, not ${JSON.stringify(local)}`)
+  }
+  return map as Record<string, string>
 }
 
 export const kubeconfigProvider: ClusterProvider = {
@@ -52,6 +64,8 @@ export const kubeconfigProvider: ClusterProvider = {
       kubernetesVersion: version.gitVersion,
       imageOverrides: readImageOverrides(),
       nodePortUrls: Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${address}:${port}`])),
+      // Where this cluster's Ingress controller answers is the team's to say.
+      ...(process.env.KUBE_SCENARIOS_INGRESS_URL ? { ingressUrl: process.env.KUBE_SCENARIOS_INGRESS_URL } : {}),
     }
     return {
       info,

@@ -66,6 +66,12 @@ export class UnsupportedByProviderError extends Error {
   }
 }
 
+/** The Ingress controller's URL, or a clear refusal where the provider knows none. */
+export function ingressUrlOf(cluster: ClusterInfo): string {
+  if (cluster.ingressUrl) return cluster.ingressUrl
+  throw new UnsupportedByProviderError(cluster.provider, 'tell where its Ingress controller answers', 'set KUBE_SCENARIOS_INGRESS_URL to its HTTP entry')
+}
+
 /** Docker network name of a run (testcontainers cannot label networks; the reaper finds them by name). */
 export function runNetworkName(runId: string): string {
   return `kube-scenarios-${runId}`

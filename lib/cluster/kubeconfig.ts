@@ -29,12 +29,13 @@ export function readImageOverrides(file = process.env.KUBE_SCENARIOS_IMAGE_OVERR
   } catch (error) {
     throw new Error(`${where}: ${(error as Error).message}`)
   }
-  const manifest = parsed as { imageOverrides?: unknown } | null
-  const map = manifest && typeof manifest === 'object' && 'imageOverrides' in manifest ? manifest.imageOverrides : parsed
-  const field = map === parsed ? '(top level)' : 'imageOverrides'
-  if (!map || typeof map !== 'object' || Array.isArray(map)) throw new Error(`${where}: ${field} must be an object mapping image references to local ones`)
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+  const map = isObject(parsed) && 'imageOverrides' in parsed ? parsed.imageOverrides : parsed
+  const inManifest = map !== parsed
+  const field = inManifest ? 'imageOverrides' : '(top level)'
+  if (!isObject(map)) throw new Error(`${where}: ${field} must be an object mapping image references to local ones`)
   for (const [image, local] of Object.entries(map)) {
-    if (typeof local !== 'string') throw new Error(`${where}: ${field === '(top level)' ? '' : `${field}.`}${JSON.stringify(image)} must be a string, not ${JSON.stringify(local)}`)
+    if (typeof local !== 'string') throw new Error(`${where}: ${inManifest ? `${field}.` : ''}${JSON.stringify(image)} must be a string, not ${JSON.stringify(local)}`)
   }
   return map as Record<string, string>
 }

@@ -49,16 +49,14 @@ function keptReportsFromEnv(): number {
  * Deletes the oldest run folders (those holding a report.json) beyond `keep`, never the one just
  * written. Anything else in the reports folder (history, README, latest, a user's files) stays.
  */
-export function pruneRunFolders(reportsDir: string, keep: number, current: string): string[] {
+function pruneRunFolders(reportsDir: string, keep: number, current: string): void {
   const runs = readdirSync(reportsDir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && entry.name !== LATEST_DIR && existsSync(path.join(reportsDir, entry.name, REPORT_DATA_FILE)))
     .map((entry) => path.join(reportsDir, entry.name))
     .filter((dir) => path.resolve(dir) !== path.resolve(current))
     .map((dir) => ({ dir, written: statSync(path.join(dir, REPORT_DATA_FILE)).mtimeMs }))
     .sort((a, b) => b.written - a.written)
-  const removed = runs.slice(Math.max(0, keep - 1)).map((run) => run.dir)
-  for (const dir of removed) rmSync(dir, { recursive: true, force: true })
-  return removed
+  for (const { dir } of runs.slice(Math.max(0, keep - 1))) rmSync(dir, { recursive: true, force: true })
 }
 
 /** Replaces `latest` with a copy of dir, staged beside it so a reader never sees half a copy. */

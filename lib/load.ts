@@ -51,7 +51,7 @@ export interface HttpLoadOptions {
   connectionPerRequest?: boolean
   /** Sampling interval; default 500 ms. */
   sampleIntervalMs?: number
-  /** A request without a response after this long counts as an error; default 5000 ms. */
+  /** A request without a response after this long counts as an error; default DEFAULT_REQUEST_TIMEOUT_MS. */
   requestTimeoutMs?: number
   /** Samples are recorded here as series `<prefix>.p99`, `<prefix>.errors`, ... */
   timeline?: Timeline
@@ -64,12 +64,7 @@ export interface LoadHandle {
 }
 
 /** How one request ended: an HTTP status, or an error cause when no response came. */
-interface RequestOutcome {
-  endedAt: number
-  durationMs: number
-  status?: number
-  error?: string
-}
+type RequestOutcome = { endedAt: number; durationMs: number } & ({ status: number } | { error: string })
 
 interface LoadDriver {
   stop(): Promise<void>
@@ -77,6 +72,7 @@ interface LoadDriver {
 
 /** Failed requests whose spans are this close are one outage window. */
 const OUTAGE_JOIN_MS = 50
+const DEFAULT_REQUEST_TIMEOUT_MS = 5000
 
 /** Starts HTTP load that runs until stopped. */
 export function startHttpLoad(options: HttpLoadOptions): LoadHandle {
@@ -91,20 +87,20 @@ export function startHttpLoad(options: HttpLoadOptions): LoadHandle {
 
   const record = (outcome: RequestOutcome) => {
     totals.requests++
-    const failed = outcome.error !== undefined || outcome.status === undefined || outcome.status < 200 || outcome.status >= 300
-    if (failed) failures.push({ from: outcome.endedAt - outcome.durationMs, to: outcome.endedAt })
-    if (outcome.error !== undefined || outcome.status === undefined) {
-      const cause = outcome.error ?? 'no status'
-      errorCauses[cause] = (errorCauses[cause] ?? 0) + 1
+    const span = { from: outcome.endedAt - outcome.durationMs, to: outcome.endedAt }
+    if ('error' in outcome) {
+      errorCauses[outcome.error] = (errorCauses[outcome.error] ?? 0) + 1
       window.errors++
       totals.errors++
+      failures.push(span)
       return
     }
     window.latencies.push(outcome.durationMs)
     all.push(outcome.durationMs)
-    if (failed) {
+    if (outcome.status < 200 || outcome.status >= 300) {
       window.non2xx++
       totals.non2xx++
+      failures.push(span)
     }
   }
   const flush = () => {
@@ -149,7 +145,7 @@ export function startHttpLoad(options: HttpLoadOptions): LoadHandle {
 
 /** autocannon over keep-alive connections: the most requests per second from one process. */
 function startAutocannonLoad(options: HttpLoadOptions, record: (outcome: RequestOutcome) => void): LoadDriver {
-  const timeoutMs = options.requestTimeoutMs ?? 5000
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
   let markFinished!: () => void
   const finished = new Promise<void>((resolve) => (markFinished = resolve))
   const instance = autocannon(
@@ -182,7 +178,7 @@ function startAutocannonLoad(options: HttpLoadOptions, record: (outcome: Request
  * response, so its latencies grow steadily with the run.
  */
 function startPerRequestLoad(options: HttpLoadOptions, record: (outcome: RequestOutcome) => void): LoadDriver {
-  const timeoutMs = options.requestTimeoutMs ?? 5000
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
   const url = new URL(options.url)
   const inFlight = new Set<ClientRequest>()
   let running = true
@@ -190,7 +186,7 @@ function startPerRequestLoad(options: HttpLoadOptions, record: (outcome: Request
     new Promise<void>((resolve) => {
       const startedAt = performance.now()
       let settled = false
-      const settle = (outcome: { status?: number; error?: string }) => {
+      const settle = (outcome: { status: number } | { error: string }) => {
         if (settled) return
         settled = true
         inFlight.delete(request)
@@ -200,7 +196,7 @@ function startPerRequestLoad(options: HttpLoadOptions, record: (outcome: Request
       }
       const request = httpGet(url, { agent: false, headers: options.headers, timeout: timeoutMs }, (response) => {
         response.on('error', (error: NodeJS.ErrnoException) => settle({ error: error.code ?? error.message }))
-        response.on('end', () => settle({ status: response.statusCode }))
+        response.on('end', () => settle({ status: response.statusCode ?? 0 }))
         response.resume()
       })
       inFlight.add(request)

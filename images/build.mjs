@@ -1,40 +1,92 @@
-#!/usr/bin/env zx
+#!/usr/bin/env node
 // One command builds everything the offline cluster runs (`npm run images`): the Go programs,
 // the pod images, the node image. Each step is cached by the hash of its inputs; a warm machine
-// rebuilds nothing. Writes the manifest the `local` cluster provider reads.
-import { fs } from 'zx'
+// rebuilds nothing. It says first what it will build and about how long that takes (this
+// machine's last measured times, else typical 2-core times), then one progress phase per step.
+// Writes the manifest the `local` cluster provider reads.
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { ensureDocker } from './engine/ensure-docker.mjs'
-import { LOCAL_MANIFEST } from './lib/paths.mjs'
-import { GO_PROGRAMS, KUBERNETES_VERSION, buildGoProgram } from './go-binaries.mjs'
+import { CACHE_DIR, LOCAL_MANIFEST } from './lib/paths.mjs'
+import { createProgress, minutes } from './lib/progress.mjs'
+import { GO_PROGRAMS, KUBERNETES_VERSION, buildGoProgram, goProgramCached } from './go-binaries.mjs'
 import { buildClusterImages } from './cluster-images.mjs'
 import { buildNodeImage } from './node-image.mjs'
 
-const started = Date.now()
-const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s`
-const total = GO_PROGRAMS.length + 3
-let done = 0
-const progress = (line) => console.log(`[images ${elapsed()}] ${line}`)
-const stepDone = (line) => progress(`(${++done}/${total}) ${line}`)
+/** Steps after the Go programs, with their typical cold duration on 2 cores. */
+const IMAGE_STEPS = { 'pod images': 120, 'node image': 60 }
+const TIMINGS_FILE = path.join(CACHE_DIR, 'build-timings.json')
+
+const progress = createProgress({ prefix: 'images' })
+const timings = existsSync(TIMINGS_FILE) ? JSON.parse(await readFile(TIMINGS_FILE, 'utf8')) : {}
+const estimateOf = (step, typicalS) => timings[step]?.seconds ?? typicalS
+const record = async (step, seconds) => {
+  timings[step] = { seconds: Math.round(seconds), at: new Date().toISOString() }
+  await mkdir(CACHE_DIR, { recursive: true })
+  await writeFile(TIMINGS_FILE, `${JSON.stringify(timings, null, 2)}\n`)
+}
 
 await ensureDocker()
-stepDone('container engine ready')
+
+const toCompile = []
+for (const program of GO_PROGRAMS) if (!(await goProgramCached(program))) toCompile.push(program)
+const imagesMayChange = toCompile.length > 0
+const estimateS =
+  toCompile.reduce((sum, p) => sum + estimateOf(p.name, p.typicalS), 0) +
+  (imagesMayChange ? Object.entries(IMAGE_STEPS).reduce((sum, [step, s]) => sum + estimateOf(step, s), 0) : 0)
+progress.line(
+  toCompile.length === 0
+    ? `offline cluster: every Go program is cached (${GO_PROGRAMS.length}); checking the images`
+    : `offline cluster: compiling ${toCompile.map((p) => p.name).join(', ')} (${GO_PROGRAMS.length - toCompile.length} of ${GO_PROGRAMS.length} cached), then the images: about ${minutes(estimateS)} ` +
+        `(${Object.keys(timings).length ? 'as last measured on this machine' : 'typical for 2 cores, less with more'}); cache ${CACHE_DIR}`,
+)
 
 const goBins = {}
 for (const program of GO_PROGRAMS) {
-  progress(`go: ${program.name}…`)
-  goBins[program.name] = await buildGoProgram(program, stepDone)
+  const cached = !toCompile.includes(program)
+  const phase = cached ? undefined : progress.phase(`go ${program.name}`, estimateOf(program.name, program.typicalS))
+  try {
+    goBins[program.name] = await buildGoProgram(program, phase ?? { update() {} })
+  } catch (error) {
+    phase?.fail()
+    throw error
+  }
+  if (phase) await record(program.name, phase.done('compiled'))
 }
 
-const clusterImages = await buildClusterImages({ goBins, log: progress })
-stepDone(`pod images: ${Object.keys(clusterImages.images).length} references in ${clusterImages.archive}`)
+/** Runs an image step as a phase; its own lines say whether it was cached. */
+async function imageStep(step, build) {
+  const phase = progress.phase(step, imagesMayChange ? estimateOf(step, IMAGE_STEPS[step]) : undefined)
+  let rebuilt = false
+  const log = (line) => {
+    if (/: built|downloaded/.test(line)) rebuilt = true
+    phase.update(line)
+  }
+  try {
+    const result = await build(log)
+    const seconds = phase.done(rebuilt ? 'built' : 'cached')
+    if (rebuilt) await record(step, seconds)
+    return result
+  } catch (error) {
+    phase.fail()
+    throw error
+  }
+}
 
-const nodeImage = await buildNodeImage({ goBins, clusterImages, log: progress })
-stepDone(`node image ${nodeImage}`)
+const clusterImages = await imageStep('pod images', (log) => buildClusterImages({ goBins, log }))
+const nodeImage = await imageStep('node image', (log) => buildNodeImage({ goBins, clusterImages, log }))
 
-await fs.outputJson(
-  LOCAL_MANIFEST,
-  { nodeImage, kubernetesVersion: KUBERNETES_VERSION, imageOverrides: clusterImages.images, builtAt: new Date().toISOString() },
-  { spaces: 2 },
-)
-progress(`done: ${LOCAL_MANIFEST}`)
+await writeManifest({
+  nodeImage,
+  kubernetesVersion: KUBERNETES_VERSION,
+  imageOverrides: clusterImages.images,
+  kubectl: path.join(goBins.kubernetes, 'kubectl'),
+  builtAt: new Date().toISOString(),
+})
+progress.line(`done: ${LOCAL_MANIFEST} (node image ${nodeImage})`)
+
+async function writeManifest(manifest) {
+  await mkdir(path.dirname(LOCAL_MANIFEST), { recursive: true })
+  await writeFile(LOCAL_MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`)
+}

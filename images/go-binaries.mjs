@@ -1,8 +1,10 @@
 // Every Go program the offline cluster runs, built from the Go module proxy (no other network).
 // Static binaries (CGO off) so that they run in any of the Debian-based images.
-import { $ } from 'zx'
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { rename } from 'node:fs/promises'
 import path from 'node:path'
-import { IMAGES_DIR, cachedStep } from './lib/cache.mjs'
+import { IMAGES_DIR, cachedStep, stepState } from './lib/cache.mjs'
 
 export const KUBERNETES_VERSION = 'v1.34.4'
 
@@ -19,6 +21,7 @@ const kubeVersionFlags = [
 /**
  * module: a directory of images/ holding a go.mod that pins the versions (built with its packages);
  * install: `package@version` built with that module's own go.mod (go install).
+ * typicalS: a cold build's duration on a 2-core machine (before this machine recorded its own).
  */
 export const GO_PROGRAMS = [
   {
@@ -35,11 +38,13 @@ export const GO_PROGRAMS = [
       'go.etcd.io/etcd/server/v3',
     ],
     rename: { server: 'etcd' },
+    typicalS: 752,
   },
   {
     name: 'cluster-programs',
     module: 'go',
     packages: ['./cmd/ingress-controller', './cmd/echoserver', './cmd/pause'],
+    typicalS: 30,
   },
   {
     // A wrapper module: containerd's go.mod has exclude directives, which `go install pkg@v` refuses.
@@ -50,33 +55,77 @@ export const GO_PROGRAMS = [
       'github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2',
       'github.com/containerd/containerd/v2/cmd/ctr',
     ],
+    typicalS: 180,
   },
-  { name: 'coredns', module: 'coredns', packages: ['.'] },
-  { name: 'metrics-server', install: ['sigs.k8s.io/metrics-server/cmd/metrics-server@v0.8.0'] },
-  { name: 'kube-router', install: ['github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@v2.1.0'] },
-  { name: 'local-path-provisioner', install: ['github.com/rancher/local-path-provisioner@v0.0.30'] },
+  { name: 'coredns', module: 'coredns', packages: ['.'], typicalS: 150 },
+  { name: 'metrics-server', install: ['sigs.k8s.io/metrics-server/cmd/metrics-server@v0.8.0'], typicalS: 254 },
+  { name: 'kube-router', install: ['github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@v2.1.0'], typicalS: 150 },
+  { name: 'local-path-provisioner', install: ['github.com/rancher/local-path-provisioner@v0.0.30'], typicalS: 90 },
 ]
 
-/** Builds one program group; returns the directory holding its binaries. */
-export async function buildGoProgram(program, log) {
+const goEnv = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false -trimpath' }
+
+async function goStepInputs(program) {
   const moduleDir = program.module && path.join(IMAGES_DIR, program.module)
-  const goVersion = (await $`go env GOVERSION`).stdout.trim()
+  const goVersion = (await goOutput(['env', 'GOVERSION'])).trim()
   // Only what this group compiles: the module's pins and its own local packages (a change to
   // another program of the same module must not rebuild Kubernetes).
   const local = (program.packages ?? []).filter((p) => p.startsWith('.')).map((p) => path.join(moduleDir, p))
-  const inputs = [goVersion, program, ...(moduleDir ? [path.join(moduleDir, 'go.mod'), path.join(moduleDir, 'go.sum'), ...local] : [])]
-  const { outDir, cached } = await cachedStep(`go-${program.name}`, inputs, async (out) => {
-    const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false -trimpath' }
+  const { typicalS, ...definition } = program
+  return [goVersion, definition, ...(moduleDir ? [path.join(moduleDir, 'go.mod'), path.join(moduleDir, 'go.sum'), ...local] : [])]
+}
+
+/** Whether a program group's binaries are already in the cache. */
+export async function goProgramCached(program) {
+  return (await stepState(`go-${program.name}`, await goStepInputs(program))).cached
+}
+
+/**
+ * Builds one program group; returns the directory holding its binaries.
+ * @param {{ phase: (name: string) => { update(detail: string): void } }} progress
+ */
+export async function buildGoProgram(program, phase) {
+  const moduleDir = program.module && path.join(IMAGES_DIR, program.module)
+  const { outDir } = await cachedStep(`go-${program.name}`, await goStepInputs(program), async (out) => {
     const ldflags = `-s -w ${program.ldflags ?? ''}`
-    if (program.install) {
-      await $({ env: { ...env, GOBIN: out }, quiet: true })`go install -ldflags ${ldflags} ${program.install}`
-    } else {
-      await $({ env, cwd: moduleDir, quiet: true })`go build -ldflags ${ldflags} -o ${out}/ ${program.packages}`
+    // The packages to compile, std included: `go build -v` names each as it compiles it (cached
+    // ones are skipped, so a warm Go cache ends below the total). `go install pkg@v` cannot be listed.
+    let total = 0
+    if (program.packages) {
+      phase.update('resolving modules')
+      total = (await goOutput(['list', '-deps', ...program.packages], moduleDir)).trim().split('\n').length
     }
-    for (const [from, to] of Object.entries(program.rename ?? {})) {
-      if (from !== to) await $`mv ${path.join(out, from)} ${path.join(out, to)}`
-    }
+    let compiled = 0
+    const onPackage = () => phase.update(`${++compiled}${total ? `/${total}` : ''} packages compiled`)
+    if (program.install) await goRun(['install', '-v', '-ldflags', ldflags, ...program.install], { env: { ...goEnv, GOBIN: out }, onPackage })
+    else await goRun(['build', '-v', '-ldflags', ldflags, '-o', `${out}/`, ...program.packages], { cwd: moduleDir, onPackage })
+    for (const [from, to] of Object.entries(program.rename ?? {})) await rename(path.join(out, from), path.join(out, to))
   })
-  log(`${program.name}: ${cached ? 'cached' : 'built'}`)
   return outDir
+}
+
+function goOutput(args, cwd) {
+  let stdout = ''
+  return goRun(args, { cwd, onStdout: (chunk) => (stdout += chunk) }).then(() => stdout)
+}
+
+/**
+ * Runs the go command; `-v` package lines on stderr go to onPackage, anything else is kept for
+ * the error a failure throws (the compiler's messages, not thousands of package names).
+ */
+function goRun(args, { cwd, env = goEnv, onPackage, onStdout } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('go', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const messages = []
+    child.stdout.setEncoding('utf8').on('data', (chunk) => onStdout?.(chunk))
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      if (onPackage && /^[\w.\-/]+$/.test(line)) onPackage(line)
+      else messages.push(line)
+    })
+    child.once('error', reject)
+    child.once('close', (code) => {
+      if (code === 0) return resolve()
+      reject(new Error(`go ${args[0]} ${args.at(-1)} failed (exit ${code}) in ${cwd ?? process.cwd()}:\n${messages.slice(-40).join('\n')}`))
+    })
+  })
 }

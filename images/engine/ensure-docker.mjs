@@ -1,6 +1,7 @@
 #!/usr/bin/env zx
 // Makes a Docker engine answer on this machine. Idempotent: where Docker already works it changes
-// nothing. Otherwise it installs Debian's docker.io and starts dockerd; where the kernel refuses
+// nothing. Otherwise, as root on Debian or Ubuntu, it installs Debian's docker.io and starts
+// dockerd; anywhere else it refuses with what to do instead. Where the kernel refuses
 // CAP_SYS_RESOURCE to containers (privileged containers then fail with "unable to apply caps"),
 // it registers runc-without-sys-resource as dockerd's default runtime first.
 import { $, fs, sleep } from 'zx'
@@ -9,15 +10,18 @@ import path from 'node:path'
 const WRAPPER_SOURCE = path.join(import.meta.dirname, 'runc-without-sys-resource')
 const WRAPPER = '/usr/local/sbin/runc-without-sys-resource'
 const DAEMON_JSON = '/etc/docker/daemon.json'
-const log = (line) => console.log(`[engine] ${line}`)
+const defaultLog = (line) => console.log(`[engine] ${line}`)
 
 const dockerAnswers = async () => (await $({ nothrow: true, quiet: true })`docker version --format {{.Server.Version}}`).exitCode === 0
 
-export async function ensureDocker() {
+/** @param {{ log?: (line: string) => void }} [options] */
+export async function ensureDocker({ log = defaultLog } = {}) {
   if (await dockerAnswers()) {
     log('a Docker engine answers; nothing to do')
     return
   }
+  const refusal = await whyNotManaged()
+  if (refusal) throw new Error(`no Docker engine answers (${process.env.DOCKER_HOST ?? '/var/run/docker.sock'}) and ${refusal}: start Docker (Docker Desktop, colima, \`sudo systemctl start docker\`) and run again`)
   if ((await $({ nothrow: true, quiet: true })`command -v dockerd`).exitCode !== 0) {
     log('installing Debian\'s docker.io')
     await $({ env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })`apt-get install -y --no-install-recommends docker.io debootstrap jq`.quiet()
@@ -35,6 +39,15 @@ export async function ensureDocker() {
   for (let i = 0; i < 100 && !(await dockerAnswers()); i++) await sleep(300)
   if (!(await dockerAnswers())) throw new Error('dockerd did not come up; see /var/log/dockerd.log')
   log('Docker engine up')
+}
+
+/** Why this script will not install or start an engine here; undefined where it will. */
+async function whyNotManaged() {
+  if (process.platform !== 'linux') return `kube-scenarios starts one itself only on Linux (this is ${process.platform})`
+  if (process.getuid?.() !== 0) return 'kube-scenarios starts one itself only as root'
+  const osRelease = (await fs.pathExists('/etc/os-release')) ? await fs.readFile('/etc/os-release', 'utf8') : ''
+  if (!/^(ID|ID_LIKE)=.*\b(debian|ubuntu)\b/m.test(osRelease)) return 'kube-scenarios installs one itself only on Debian or Ubuntu'
+  return undefined
 }
 
 /** The VM lacks CAP_SYS_RESOURCE in its bounding set: then runc cannot grant it to containers. */

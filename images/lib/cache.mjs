@@ -30,18 +30,25 @@ async function hashPath(hash, root, file) {
   }
 }
 
+/** Where a step's output for these inputs lives, and whether it is complete. */
+export async function stepState(name, inputs) {
+  const key = await hashInputs(inputs)
+  const outDir = path.join(CACHE_DIR, `${name}-${key}`)
+  return { outDir, key, cached: existsSync(path.join(outDir, COMPLETE_MARKER)) }
+}
+
+const COMPLETE_MARKER = '.complete'
+
 /**
  * Runs `produce(outDir)` unless a completed output for these inputs exists; returns the
  * output directory either way. A failed or interrupted step leaves no completion marker.
  */
 export async function cachedStep(name, inputs, produce) {
-  const key = await hashInputs(inputs)
-  const outDir = path.join(CACHE_DIR, `${name}-${key}`)
-  const marker = path.join(outDir, '.complete')
-  if (existsSync(marker)) return { outDir, key, cached: true }
+  const { outDir, key, cached } = await stepState(name, inputs)
+  if (cached) return { outDir, key, cached }
   await rm(outDir, { recursive: true, force: true })
   await mkdir(outDir, { recursive: true })
   await produce(outDir, key)
-  await writeFile(marker, new Date().toISOString())
+  await writeFile(path.join(outDir, COMPLETE_MARKER), new Date().toISOString())
   return { outDir, key, cached: false }
 }

@@ -13,15 +13,19 @@ const K3S_API_PORT = 6443
 export const k3sProvider: ClusterProvider = {
   name: 'k3s',
   async probe() {
+    let client: Awaited<ReturnType<typeof getContainerRuntimeClient>>
     try {
-      const client = await getContainerRuntimeClient()
-      const present = await client.image.exists(ImageName.fromString(K3S_IMAGE))
-      return {
-        ok: true,
-        reason: present ? `Docker is reachable and ${K3S_IMAGE} is present` : `Docker is reachable; ${K3S_IMAGE} will be pulled`,
-      }
+      client = await getContainerRuntimeClient()
     } catch (error) {
-      return { ok: false, reason: `no Docker engine answers (${(error as Error).message.split('\n')[0]})` }
+      return { ok: false, reason: `no Docker engine answers (${firstLine(error)})` }
+    }
+    if (await client.image.exists(ImageName.fromString(K3S_IMAGE))) return { ok: true, reason: `${K3S_IMAGE} is present` }
+    // The daemon resolves the image's manifest the way a pull would (mirrors, credentials).
+    try {
+      await client.container.dockerode.getImage(K3S_IMAGE).distribution()
+      return { ok: true, pulls: true, reason: `${K3S_IMAGE} will be pulled` }
+    } catch (error) {
+      return { ok: false, reason: `${K3S_IMAGE} is not here and Docker cannot pull it: ${firstLine(error).replace(/^\(HTTP code \d+\) [\w ]+ - /, '')}` }
     }
   },
   async start(request: ClusterRequest): Promise<RunningCluster> {
@@ -98,4 +102,8 @@ class K3sCluster implements RunningCluster {
     await this.server.stop({ remove: true, removeVolumes: true })
     await this.network.stop()
   }
+}
+
+function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split('\n')[0]!
 }

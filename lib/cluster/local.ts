@@ -50,7 +50,7 @@ export const localProvider: ClusterProvider = {
     process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true'
     const labels = { [RUN_LABEL]: request.runId, [MANAGED_LABEL]: 'true' }
     const network = await new Network({ nextUuid: () => runNetworkName(request.runId) }).start()
-    const cluster = new LocalCluster(request.runId, manifest, network, labels)
+    const cluster = new LocalCluster(request.runId, manifest, network, labels, request.log ?? (() => undefined))
     try {
       await cluster.startServer()
       while (cluster.nodeCount() < request.nodes) await cluster.addNode()
@@ -66,8 +66,10 @@ export const localProvider: ClusterProvider = {
 class NodeContainer extends GenericContainer {
   private readonly recentLogs: string[] = []
 
-  constructor(image: string, name: string, network: StartedNetwork, labels: Record<string, string>) {
+  /** `log` gets the entry point's phase lines ("kube-node: etcd up"), with the time since start. */
+  constructor(image: string, name: string, network: StartedNetwork, labels: Record<string, string>, log: (line: string) => void) {
     super(image)
+    const started = Date.now()
     // dockerode's types predate cgroup namespaces; Docker honours the field.
     ;(this.hostConfig as { CgroupnsMode?: string }).CgroupnsMode = 'private'
     this.withPrivilegedMode()
@@ -79,7 +81,12 @@ class NodeContainer extends GenericContainer {
       .withStartupTimeout(NODE_START_TIMEOUT_MS)
       .withLogConsumer((stream: Readable) => {
         stream.on('data', (chunk: Buffer) => {
-          this.recentLogs.push(...String(chunk).trimEnd().split('\n'))
+          const lines = String(chunk).trimEnd().split('\n')
+          for (const line of lines) {
+            const phase = /^kube-node: (.*)$/.exec(line)?.[1]
+            if (phase) log(`node ${name}: ${phase} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+          }
+          this.recentLogs.push(...lines)
           this.recentLogs.splice(0, Math.max(0, this.recentLogs.length - 40))
         })
       })
@@ -108,6 +115,7 @@ class LocalCluster implements RunningCluster {
     private readonly manifest: LocalManifest,
     private readonly network: StartedNetwork,
     private readonly labels: Record<string, string>,
+    private readonly log: (line: string) => void,
   ) {}
 
   async startServer(): Promise<void> {
@@ -117,7 +125,7 @@ class LocalCluster implements RunningCluster {
     const engineHost = (await getContainerRuntimeClient()).info.containerRuntime.host
     // No network alias: with one, testcontainers also attaches the default bridge, and the node
     // would advertise an address the other nodes cannot route to. Workers use the server's IP.
-    this.server = await new NodeContainer(this.manifest.nodeImage, name, this.network, this.labels)
+    this.server = await new NodeContainer(this.manifest.nodeImage, name, this.network, this.labels, this.log)
       .withEnvironment({ NODE_NAME: name, API_SANS: subjectAltName(engineHost) })
       .withCommand(['server'])
       .withExposedPorts(API_PORT, ...MAPPED_NODE_PORTS)
@@ -161,7 +169,7 @@ class LocalCluster implements RunningCluster {
       key: (await server.exec(['cat', '/etc/kubernetes/pki/ca.key'])).output,
     }
     const name = `kube-scenarios-worker-${this.workers.length + 1}`
-    const worker = await new NodeContainer(this.manifest.nodeImage, name, this.network, this.labels)
+    const worker = await new NodeContainer(this.manifest.nodeImage, name, this.network, this.labels, this.log)
       .withEnvironment({ NODE_NAME: name, KUBE_SERVER: `https://${server.getIpAddress(this.network.getName())}:${API_PORT}` })
       .withCopyContentToContainer([
         { content: this.caFiles.crt, target: '/etc/kubernetes/pki/ca.crt' },

@@ -18,6 +18,8 @@ export interface ClusterRequest {
   runId: string
   /** Nodes to start with (a provider may serve more). */
   nodes: number
+  /** Where a provider says what a node start is doing (phase lines). */
+  log?: (line: string) => void
 }
 
 /** What test files know about the run's cluster (plain data: it is passed with provide/inject). */
@@ -40,6 +42,8 @@ export interface ClusterInfo {
 export interface ProviderProbe {
   ok: boolean
   reason: string
+  /** It can serve only after downloading its images (auto prefers a provider that need not). */
+  pulls?: boolean
 }
 
 export interface ClusterProvider {

@@ -6,12 +6,8 @@ import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { serveClusterControl, type ControlServer } from './control.js'
-import { k3sProvider } from './k3s.js'
-import { kubeconfigProvider } from './kubeconfig.js'
-import { localProvider } from './local.js'
-import { PROVIDER_NAMES, type ClusterInfo, type ClusterProvider, type ProviderName, type RunningCluster } from './provider.js'
-
-const PROVIDERS: Record<ProviderName, ClusterProvider> = { k3s: k3sProvider, local: localProvider, kubeconfig: kubeconfigProvider }
+import { chooseProvider } from './choose.js'
+import type { ClusterInfo, RunningCluster } from './provider.js'
 
 export interface RunOptions {
   /** k3s, local, kubeconfig or auto (default: KUBE_SCENARIOS_CLUSTER, else auto). */
@@ -29,36 +25,6 @@ export interface Run {
   stop(): Promise<void>
 }
 
-/** Picks the provider: the one asked for, or with `auto` the first that can serve, saying why. */
-export async function chooseProvider(requested: string, log: (line: string) => void): Promise<ClusterProvider> {
-  if (requested !== 'auto') {
-    const provider = PROVIDERS[requested as ProviderName]
-    if (!provider) throw new Error(`unknown cluster provider "${requested}"; choose one of ${PROVIDER_NAMES.join(', ')} or auto`)
-    const probe = await provider.probe()
-    if (!probe.ok) throw new Error(`cluster provider ${requested} cannot serve here: ${probe.reason}`)
-    log(`cluster: ${requested} (asked for; ${probe.reason})`)
-    return provider
-  }
-  // An explicit kubeconfig wins; then k3s whose image is already here; then the offline cluster
-  // when its images were built; then k3s, which pulls its image.
-  const order: Array<[ClusterProvider, (reason: string) => boolean]> = [
-    [kubeconfigProvider, () => Boolean(process.env.KUBE_SCENARIOS_KUBECONFIG)],
-    [k3sProvider, (reason) => reason.includes('is present')],
-    [localProvider, () => true],
-    [k3sProvider, () => true],
-  ]
-  const refusals: string[] = []
-  for (const [provider, preferred] of order) {
-    const probe = await provider.probe()
-    if (probe.ok && preferred(probe.reason)) {
-      log(`cluster: ${provider.name} (auto: ${probe.reason})`)
-      return provider
-    }
-    refusals.push(`${provider.name}: ${probe.reason}`)
-  }
-  throw new Error(`no cluster provider can serve here:\n  ${refusals.join('\n  ')}`)
-}
-
 export async function startRun(options: RunOptions = {}): Promise<Run> {
   const log = options.log ?? ((line: string) => console.log(`[kube-scenarios] ${line}`))
   const provider = await chooseProvider(options.cluster ?? process.env.KUBE_SCENARIOS_CLUSTER ?? 'auto', log)
@@ -68,7 +34,7 @@ export async function startRun(options: RunOptions = {}): Promise<Run> {
   const started = Date.now()
   let cluster: RunningCluster
   try {
-    cluster = await provider.start({ runId, nodes: options.nodes ?? Number(process.env.KUBE_SCENARIOS_NODES ?? 1) })
+    cluster = await provider.start({ runId, nodes: options.nodes ?? Number(process.env.KUBE_SCENARIOS_NODES ?? 1), log })
   } catch (error) {
     reaper.release(false)
     throw new Error(`the ${provider.name} cluster did not start: ${startFailure(error)}`)

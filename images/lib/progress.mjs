@@ -1,0 +1,47 @@
+// Progress of long build steps. In a terminal one live line per running phase (counts, elapsed
+// time, the estimate); in CI logs and pipes one line when a phase starts and one when it ends.
+const LIVE_REFRESH_MS = 1000
+
+const seconds = (ms) => `${Math.round(ms / 1000)} s`
+export const minutes = (s) => (s < 90 ? `${Math.round(s)} s` : `${Math.round(s / 60)} min`)
+
+/**
+ * @param {{ prefix: string, live?: boolean, write?: (text: string) => void }} options
+ *   live defaults to a terminal outside CI.
+ */
+export function createProgress({ prefix, live = Boolean(process.stdout.isTTY) && !process.env.CI, write = (t) => process.stdout.write(t) }) {
+  const started = Date.now()
+  const stamp = () => `[${prefix} ${seconds(Date.now() - started).padStart(6)}]`
+  const line = (text) => write(`${stamp()} ${text}\n`)
+  return {
+    line,
+    /**
+     * A phase: `update(detail)` while it runs (live only), `done(detail)` once. An estimate in
+     * seconds is shown beside the elapsed time.
+     */
+    phase(name, estimateS) {
+      const phaseStarted = Date.now()
+      const budget = estimateS ? ` of ~${minutes(estimateS)}` : ''
+      let detail = ''
+      const render = () => write(`\r\x1b[2K${stamp()} ${name}: ${detail}${detail ? ', ' : ''}${seconds(Date.now() - phaseStarted)}${budget}`)
+      line(`${name}: started${estimateS ? ` (about ${minutes(estimateS)})` : ''}`)
+      const timer = live ? setInterval(render, LIVE_REFRESH_MS) : undefined
+      timer?.unref()
+      return {
+        update(text) {
+          detail = text
+        },
+        done(text) {
+          clearInterval(timer)
+          if (live) write('\r\x1b[2K')
+          line(`${name}: ${text} in ${seconds(Date.now() - phaseStarted)}`)
+          return (Date.now() - phaseStarted) / 1000
+        },
+        fail() {
+          clearInterval(timer)
+          if (live) write('\n')
+        },
+      }
+    },
+  }
+}

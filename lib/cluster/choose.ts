@@ -1,0 +1,73 @@
+// Which cluster a run gets, with the set-up it needs done first: a Docker engine made to answer
+// (where kube-scenarios may start one), and on a machine where nothing else can serve (no
+// kubeconfig given, no k3s image and no registry, no offline build yet) the offline cluster
+// built before the run goes on. It says once which provider serves and why.
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { k3sProvider } from './k3s.js'
+import { kubeconfigProvider } from './kubeconfig.js'
+import { localProvider } from './local.js'
+import { PROVIDER_NAMES, type ClusterProvider, type ProviderName } from './provider.js'
+
+const PROVIDERS: Record<ProviderName, ClusterProvider> = { k3s: k3sProvider, local: localProvider, kubeconfig: kubeconfigProvider }
+const IMAGES_DIR = path.resolve(import.meta.dirname, '..', '..', 'images')
+
+type Log = (line: string) => void
+
+/** The provider asked for (`auto`: the first that can serve), after the set-up it needs. */
+export async function chooseProvider(requested: string, log: Log): Promise<ClusterProvider> {
+  if (requested === 'auto') return chooseAutomatically(log)
+  const provider = PROVIDERS[requested as ProviderName]
+  if (!provider) throw new Error(`unknown cluster provider "${requested}"; choose one of ${PROVIDER_NAMES.join(', ')} or auto`)
+  if (provider !== kubeconfigProvider) await ensureDockerEngine(log)
+  if (provider === localProvider && !(await localProvider.probe()).ok) await buildOfflineCluster(log)
+  const probe = await provider.probe()
+  if (!probe.ok) throw new Error(`cluster provider ${requested} cannot serve here: ${probe.reason}`)
+  log(`cluster: ${requested} (asked for; ${probe.reason})`)
+  return provider
+}
+
+async function chooseAutomatically(log: Log): Promise<ClusterProvider> {
+  // A kubeconfig named for kube-scenarios is a decision: no fallback when it does not answer.
+  if (process.env.KUBE_SCENARIOS_KUBECONFIG) {
+    const probe = await kubeconfigProvider.probe()
+    if (!probe.ok) throw new Error(`KUBE_SCENARIOS_KUBECONFIG is set but ${probe.reason}`)
+    return chosen(kubeconfigProvider, probe.reason, log)
+  }
+  await ensureDockerEngine(log)
+  const k3s = await k3sProvider.probe()
+  if (k3s.ok && !k3s.pulls) return chosen(k3sProvider, k3s.reason, log)
+  const local = await localProvider.probe()
+  if (local.ok) return chosen(localProvider, local.reason, log)
+  if (k3s.ok) return chosen(k3sProvider, k3s.reason, log)
+  log(`cluster: no kubeconfig given (KUBE_SCENARIOS_KUBECONFIG), k3s cannot start (${k3s.reason}), the offline cluster is not built yet`)
+  await buildOfflineCluster(log)
+  const built = await localProvider.probe()
+  if (!built.ok) throw new Error(`the offline cluster build ended but ${built.reason}`)
+  return chosen(localProvider, `built just now: ${built.reason}`, log)
+}
+
+function chosen(provider: ClusterProvider, reason: string, log: Log): ClusterProvider {
+  log(`cluster: ${provider.name} (auto: ${reason})`)
+  return provider
+}
+
+/** Makes Docker answer (images/engine/ensure-docker.mjs); a refusal says what to do instead. */
+async function ensureDockerEngine(log: Log): Promise<void> {
+  const { ensureDocker } = (await import(path.join(IMAGES_DIR, 'engine', 'ensure-docker.mjs'))) as {
+    ensureDocker(options: { log: Log }): Promise<void>
+  }
+  await ensureDocker({ log: (line) => log(`docker: ${line}`) })
+}
+
+/** `npm run images` as a child process whose progress lines go straight to this terminal. */
+export async function buildOfflineCluster(log: Log): Promise<void> {
+  log('building the offline cluster (what `npm run images` does), then the run goes on')
+  const script = path.join(IMAGES_DIR, 'build.mjs')
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'inherit', 'inherit'] })
+    child.once('error', reject)
+    child.once('exit', (exitCode, signal) => resolve(signal ? null : exitCode))
+  })
+  if (code !== 0) throw new Error(`the offline cluster build failed (${code === null ? 'killed' : `exit ${code}`}; its output is above); \`npm run images\` runs it again, cached steps are kept`)
+}

@@ -16,10 +16,7 @@ const dockerAnswers = async () => (await $({ nothrow: true, quiet: true })`docke
 
 /** @param {{ log?: (line: string) => void }} [options] */
 export async function ensureDocker({ log = defaultLog } = {}) {
-  if (await dockerAnswers()) {
-    log('a Docker engine answers; nothing to do')
-    return
-  }
+  if (await dockerAnswers()) return
   const refusal = await whyNotManaged()
   if (refusal) throw new Error(`no Docker engine answers (${process.env.DOCKER_HOST ?? '/var/run/docker.sock'}) and ${refusal}: start Docker (Docker Desktop, colima, \`sudo systemctl start docker\`) and run again`)
   if ((await $({ nothrow: true, quiet: true })`command -v dockerd`).exitCode !== 0) {

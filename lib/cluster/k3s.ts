@@ -1,14 +1,75 @@
 // k3s in Docker through @testcontainers/k3s: the default where Docker can pull rancher/k3s.
-// Agents join the server over one testcontainers network with the server's node token.
-import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s'
+// Server and agents are node containers with the same settings, attached only to the run's
+// network (no alias: an alias makes testcontainers start a container on Docker's default bridge
+// first, and k3s would advertise that address). Agents join by the server's address there.
+import { K3sContainer } from '@testcontainers/k3s'
 import { GenericContainer, ImageName, Network, Wait, getContainerRuntimeClient, type StartedNetwork, type StartedTestContainer } from 'testcontainers'
-import { MAPPED_NODE_PORTS, MANAGED_LABEL, RUN_LABEL, reachableHost, runNetworkName, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
+import { createClients } from '../api.js'
+import { deploymentRolledOut, nodesReady } from '../conditions.js'
+import { waitFor } from '../wait.js'
+import { MAPPED_NODE_PORTS, MANAGED_LABEL, RUN_LABEL, reachableHost, runNetworkName, type ClusterInfo, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
 
 /** Pinned k3s release (Kubernetes 1.34, like the offline cluster). */
 export const K3S_IMAGE = process.env.KUBE_SCENARIOS_K3S_IMAGE ?? 'rancher/k3s:v1.34.1-k3s1'
-const SERVER_ALIAS = 'k3s-server'
 const TRAEFIK_HTTP_PORT = 80
 const K3S_API_PORT = 6443
+const SERVER_NAME = 'k3s-server'
+const NODE_START_TIMEOUT_MS = 180_000
+const READY_TIMEOUT_MS = 180_000
+/** Add-ons the scenarios use from their first step: DNS and the Ingress controller (Traefik). */
+const ADDONS_NEEDED_AT_ONCE = [
+  ['kube-system', 'coredns'],
+  ['kube-system', 'traefik'],
+] as const
+
+/**
+ * The Kubernetes version a k3s image tag names ("rancher/k3s:v1.34.1-k3s1" -> "v1.34.1+k3s1",
+ * as the API reports it); undefined for a digest or a tag that names no version. A registry's
+ * port is not a tag.
+ */
+export function versionOfK3sImage(ref: string): string | undefined {
+  const name = ref.split('@')[0]!
+  const colon = name.lastIndexOf(':')
+  if (colon < name.lastIndexOf('/') + 1 || ref.includes('@')) return undefined
+  return /^v\d+\.\d+\.\d+([-+]k3s\d+)?$/.test(name.slice(colon + 1)) ? name.slice(colon + 1).replace(/-(k3s\d+)$/, '+$1') : undefined
+}
+
+/** Where a node container goes and what it carries. */
+export interface K3sNodeSettings {
+  network: StartedNetwork
+  labels: Record<string, string>
+}
+
+/**
+ * The settings every k3s node needs, the same for server and agents: privileged, the host's
+ * cgroup namespace with its cgroup tree (what K3sContainer does for the server; a private
+ * namespace with the host's tree bound in breaks runc on cgroup v2 hosts), tmpfs for /run.
+ */
+export function asK3sNode<T extends GenericContainer>(container: T, { network, labels }: K3sNodeSettings): T {
+  ;(container as unknown as { hostConfig: { CgroupnsMode?: string } }).hostConfig.CgroupnsMode = 'host'
+  return container
+    .withPrivilegedMode()
+    .withBindMounts([{ source: '/sys/fs/cgroup', target: '/sys/fs/cgroup' }])
+    .withTmpFs({ '/run': 'rw', '/var/run': 'rw' })
+    .withNetwork(network)
+    .withLabels(labels)
+    .withStartupTimeout(NODE_START_TIMEOUT_MS)
+}
+
+/** The unstarted server: Traefik stays enabled (k3s's default); extra names for its certificate. */
+export function k3sServerContainer(image: string, settings: K3sNodeSettings, tlsSans: string[]): K3sContainer {
+  return asK3sNode(new K3sContainer(image), settings)
+    .withCommand(['server', `--node-name=${SERVER_NAME}`, ...tlsSans.map((san) => `--tls-san=${san}`)])
+    .withExposedPorts(K3S_API_PORT, ...MAPPED_NODE_PORTS, TRAEFIK_HTTP_PORT)
+}
+
+/** The unstarted agent `name`, joining the server at `serverUrl` (its address on the run network). */
+export function k3sAgentContainer(image: string, settings: K3sNodeSettings, join: { name: string; serverUrl: string; token: string }): GenericContainer {
+  return asK3sNode(new GenericContainer(image), settings)
+    .withEnvironment({ K3S_URL: join.serverUrl, K3S_TOKEN: join.token })
+    .withCommand(['agent', `--node-name=${join.name}`])
+    .withWaitStrategy(Wait.forLogMessage('Successfully registered node'))
+}
 
 export const k3sProvider: ClusterProvider = {
   name: 'k3s',
@@ -25,83 +86,136 @@ export const k3sProvider: ClusterProvider = {
       await client.container.dockerode.getImage(K3S_IMAGE).distribution()
       return { ok: true, pulls: true, reason: `${K3S_IMAGE} will be pulled` }
     } catch (error) {
-      return { ok: false, reason: `${K3S_IMAGE} is not here and Docker cannot pull it: ${firstLine(error).replace(/^\(HTTP code \d+\) [\w ]+ - /, '')}` }
+      return { ok: false, reason: `${K3S_IMAGE} is not here and Docker cannot pull it: ${firstLine(error).replace(/^\(HTTP code \d+\) [\w ]+ - /, '').trim()}` }
     }
   },
   async start(request: ClusterRequest): Promise<RunningCluster> {
     const labels = { [RUN_LABEL]: request.runId, [MANAGED_LABEL]: 'true' }
     const network = await new Network({ nextUuid: () => runNetworkName(request.runId) }).start()
-    // The certificate also names the address testcontainers reaches containers at, in case
-    // loopback does not answer (a harness inside a container talking to the host's engine).
-    const engineHost = (await getContainerRuntimeClient()).info.containerRuntime.host
-    // Traefik stays enabled (k3s's default): the Ingress recipe needs a controller.
-    const server = await new K3sContainer(K3S_IMAGE)
-      .withNetwork(network)
-      .withNetworkAliases(SERVER_ALIAS)
-      .withLabels(labels)
-      .withCommand(['server', `--tls-san=${SERVER_ALIAS}`, `--tls-san=${engineHost}`])
-      .withExposedPorts(...MAPPED_NODE_PORTS, TRAEFIK_HTTP_PORT)
-      .start()
-    const host = await reachableHost(server.getHost(), server.getMappedPort(K3S_API_PORT))
-    const token = (await server.exec(['cat', '/var/lib/rancher/k3s/server/node-token'])).output.trim()
-    const agents: StartedTestContainer[] = []
-    const cluster = new K3sCluster(request.runId, server, host, network, agents, token, labels)
-    for (let i = 1; i < request.nodes; i++) await cluster.addNode()
-    return cluster
+    return startK3sCluster(new K3sCluster(request.runId, { network, labels }, request.log ?? (() => undefined)), request.nodes)
   },
 }
 
-class K3sCluster implements RunningCluster {
+/** Starts the server and agents up to `nodes`; a failure removes everything started, network included. */
+export async function startK3sCluster(cluster: K3sCluster, nodes: number): Promise<K3sCluster> {
+  try {
+    await cluster.startServer()
+    while (cluster.nodeCount() < nodes) await cluster.addNode()
+  } catch (error) {
+    await cluster.stop().catch(() => undefined)
+    throw error
+  }
+  return cluster
+}
+
+/** What the cluster asks Docker and its API (a seam for unit tests). */
+export interface K3sDependencies {
+  /** The address testcontainers reaches containers at. */
+  engineHost(): Promise<string>
+  nodeReady(kubeconfig: string, count: number): Promise<void>
+  addonsReady(kubeconfig: string): Promise<void>
+}
+
+const liveDependencies: K3sDependencies = {
+  async engineHost() {
+    return (await getContainerRuntimeClient()).info.containerRuntime.host
+  },
+  async nodeReady(kubeconfig, count) {
+    await waitFor(createClients(kubeconfig), nodesReady(count), { timeoutMs: READY_TIMEOUT_MS })
+  },
+  async addonsReady(kubeconfig) {
+    const clients = createClients(kubeconfig)
+    for (const [namespace, name] of ADDONS_NEEDED_AT_ONCE) await waitFor(clients, deploymentRolledOut(namespace, name), { timeoutMs: READY_TIMEOUT_MS })
+  },
+}
+
+export class K3sCluster implements RunningCluster {
+  private server?: StartedTestContainer
+  private readonly agents: StartedTestContainer[] = []
+  /** Where the server's published ports answer (see reachableHost). */
+  private host = ''
+  private kubeconfig = ''
+  private token = ''
+  private version = ''
+  /** Every agent start gets a new node name: k3s refuses a name whose node password it has seen. */
+  private agentAttempts = 0
+
   constructor(
     private readonly runId: string,
-    private readonly server: StartedK3sContainer,
-    /** Where the server's published ports answer (see reachableHost). */
-    private readonly host: string,
-    private readonly network: StartedNetwork,
-    private readonly agents: StartedTestContainer[],
-    private readonly token: string,
-    private readonly labels: Record<string, string>,
+    private readonly settings: K3sNodeSettings,
+    private readonly log: (line: string) => void,
+    private readonly image = K3S_IMAGE,
+    private readonly dependencies: K3sDependencies = liveDependencies,
   ) {}
 
-  get info() {
-    const host = this.host
+  async startServer(): Promise<void> {
+    // The certificate also names the address testcontainers reaches containers at, in case
+    // loopback does not answer (a harness inside a container talking to the host's engine).
+    const engineHost = await this.dependencies.engineHost()
+    const started = Date.now()
+    this.log(`node ${SERVER_NAME}: starting ${this.image}`)
+    const server = await k3sServerContainer(this.image, this.settings, [engineHost]).start()
+    this.server = server
+    this.host = await reachableHost(server.getHost(), server.getMappedPort(K3S_API_PORT))
+    this.kubeconfig = kubeconfigForHost(server.getKubeConfig(), this.host, server.getMappedPort(K3S_API_PORT))
+    this.token = (await server.exec(['cat', '/var/lib/rancher/k3s/server/node-token'])).output.trim()
+    this.log(`node ${SERVER_NAME}: API up (${seconds(started)})`)
+    await this.dependencies.nodeReady(this.kubeconfig, 1)
+    this.log(`node ${SERVER_NAME}: Ready; waiting for CoreDNS and Traefik (${seconds(started)})`)
+    await this.dependencies.addonsReady(this.kubeconfig)
+    // The version asked for (the tag), which the smoke test then checks the nodes run; a digest
+    // names none, so the API's answer stands in.
+    this.version = versionOfK3sImage(this.image) ?? (await createClients(this.kubeconfig).raw.request<{ gitVersion: string }>('GET', '/version')).gitVersion
+    this.log(`node ${SERVER_NAME}: add-ons ready (${seconds(started)})`)
+  }
+
+  get info(): ClusterInfo {
+    const server = this.server
+    if (!server) throw new Error('the k3s cluster has not started')
+    const nodePortUrls = Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${this.host}:${server.getMappedPort(port)}`]))
     return {
-      provider: 'k3s' as const,
+      provider: 'k3s',
       runId: this.runId,
-      kubeconfig: this.server.getKubeConfig().replace(/server: https:\/\/[^:]+:/, `server: https://${host}:`),
-      kubernetesVersion: K3S_IMAGE.split(':')[1] ?? 'unknown',
+      kubeconfig: this.kubeconfig,
+      kubernetesVersion: this.version,
       imageOverrides: {},
-      nodePortUrls: Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${host}:${this.server.getMappedPort(port)}`])),
-      ingressUrl: `http://${host}:${this.server.getMappedPort(TRAEFIK_HTTP_PORT)}`,
+      nodePortUrls,
+      ingressUrl: `http://${this.host}:${server.getMappedPort(TRAEFIK_HTTP_PORT)}`,
     }
   }
 
-  nodeCount() {
-    return 1 + this.agents.length
+  nodeCount(): number {
+    return (this.server ? 1 : 0) + this.agents.length
   }
 
+  /** Starts an agent and returns its name once its Node is Ready (registered is not enough). */
   async addNode(): Promise<string> {
-    const name = `k3s-agent-${this.agents.length + 1}`
-    const agent = await new GenericContainer(K3S_IMAGE)
-      .withNetwork(this.network)
-      .withLabels(this.labels)
-      .withPrivilegedMode()
-      .withBindMounts([{ source: '/sys/fs/cgroup', target: '/sys/fs/cgroup' }])
-      .withTmpFs({ '/run': 'rw', '/var/run': 'rw' })
-      .withEnvironment({ K3S_URL: `https://${SERVER_ALIAS}:6443`, K3S_TOKEN: this.token })
-      .withCommand(['agent', `--node-name=${name}`])
-      .withWaitStrategy(Wait.forLogMessage('Successfully registered node'))
-      .withStartupTimeout(120_000)
-      .start()
+    const server = this.server
+    if (!server) throw new Error('the k3s cluster has not started')
+    const name = `k3s-agent-${++this.agentAttempts}`
+    const serverUrl = `https://${server.getIpAddress(this.settings.network.getName())}:${K3S_API_PORT}`
+    const started = Date.now()
+    this.log(`node ${name}: joining ${serverUrl}`)
+    const agent = await k3sAgentContainer(this.image, this.settings, { name, serverUrl, token: this.token }).start()
     this.agents.push(agent)
+    await this.dependencies.nodeReady(this.kubeconfig, this.nodeCount())
+    this.log(`node ${name}: Ready (${seconds(started)})`)
     return name
   }
 
-  async stop() {
-    await Promise.allSettled(this.agents.map((a) => a.stop({ remove: true, removeVolumes: true })))
-    await this.server.stop({ remove: true, removeVolumes: true })
-    await this.network.stop()
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.agents, ...(this.server ? [this.server] : [])].map((c) => c.stop({ remove: true, removeVolumes: true })))
+    await this.settings.network.stop()
   }
+}
+
+/** The server's kubeconfig pointed at the published API port on the reachable host. */
+export function kubeconfigForHost(kubeconfig: string, host: string, port: number): string {
+  return kubeconfig.replace(/server:\s*"?https:\/\/[^\s"]+"?/, `server: https://${host}:${port}`)
+}
+
+function seconds(since: number): string {
+  return `${((Date.now() - since) / 1000).toFixed(1)} s`
 }
 
 function firstLine(error: unknown): string {

@@ -17,6 +17,15 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
       Runs the scenarios (all, the recipes named, e.g. scaling, or the tests named by ID,
       e.g. S2 U5), prints progress, writes DIR/<run-id>/index.html and junit.xml (DIR: reports).
       Exits 1 when a test fails.
+  kube-scenarios up [--cluster local|k3s|auto] [--nodes N] [--kubeconfig-out FILE]
+      Starts a cluster and holds it until Ctrl-C or \`down\`: writes its kubeconfig (0600),
+      prints \`export KUBECONFIG=…\`, its NodePort and Ingress URLs and how to run scenarios
+      against it (run --cluster kubeconfig --kubeconfig FILE, which can grow it too).
+  kube-scenarios down [--run RUN_ID]
+      Stops a held cluster (the only one, or the one named) and removes everything it created.
+  kube-scenarios kubectl [--run RUN_ID] ARGS...
+      kubectl (the one the offline build compiled, else yours) against KUBECONFIG, else the
+      held cluster.
   kube-scenarios report [DIR] [--check] [--screenshot FILE]
       Re-renders a report folder (default reports/latest) with the current history and prints
       its path. --check renders it in headless Chromium and checks the summary, every recipe,
@@ -29,7 +38,7 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
 
 type Command = (args: string[]) => Promise<number>
 
-const COMMANDS: Record<string, Command> = { run, report, clean: sweep }
+const COMMANDS: Record<string, Command> = { run, up: holdUp, down: holdDown, kubectl: runKubectl, report, clean: sweep }
 
 /** Runs one command line; returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -61,7 +70,7 @@ async function run(args: string[]): Promise<number> {
     },
   })
   if (values.cluster && !CLUSTERS.includes(values.cluster)) throw new Error(`--cluster must be one of ${CLUSTERS.join(', ')}, not "${values.cluster}"`)
-  if (values.nodes !== undefined && !/^[1-9]\d*$/.test(values.nodes)) throw new Error(`--nodes must be a positive whole number, not "${values.nodes}"`)
+  parseNodes(values.nodes)
   const plan = planRun(positionals, path.join(ROOT, 'scenarios'))
 
   // The harness and the reporters read their settings from the environment.
@@ -75,6 +84,33 @@ async function run(args: string[]): Promise<number> {
   // close() runs the global teardown: the cluster stops with everything it created.
   await vitest.close()
   return process.exitCode === undefined || process.exitCode === 0 ? 0 : 1
+}
+
+async function holdUp(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { cluster: { type: 'string' }, nodes: { type: 'string' }, 'kubeconfig-out': { type: 'string' } } })
+  const cluster = values.cluster ?? 'auto'
+  if (!['k3s', 'local', 'auto'].includes(cluster)) throw new Error(`--cluster must be local, k3s or auto (up starts a cluster), not "${cluster}"`)
+  const { up } = await import('./hold.js')
+  await up({ cluster, nodes: parseNodes(values.nodes), kubeconfigOut: values['kubeconfig-out'] })
+  return 0
+}
+
+async function holdDown(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { run: { type: 'string' } } })
+  const { down } = await import('./hold.js')
+  await down(values.run)
+  return 0
+}
+
+async function runKubectl(args: string[]): Promise<number> {
+  const { kubectl } = await import('./hold.js')
+  return kubectl(args)
+}
+
+function parseNodes(nodes: string | undefined): number | undefined {
+  if (nodes === undefined) return undefined
+  if (!/^[1-9]\d*$/.test(nodes)) throw new Error(`--nodes must be a positive whole number, not "${nodes}"`)
+  return Number(nodes)
 }
 
 async function report(args: string[]): Promise<number> {

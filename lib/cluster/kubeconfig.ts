@@ -1,8 +1,56 @@
 // An existing cluster (kind, EKS, GKE...) named by KUBECONFIG and a context. It never creates or
 // deletes nodes, and the run deletes only the namespaces it created (labelled with the run id).
+// A cluster held up by `kube-scenarios up` describes itself in its kubeconfig (HELD_CLUSTER_EXTENSION):
+// its published NodePorts and Ingress, its image overrides, and where to ask it for another node.
 import * as k8s from '@kubernetes/client-node'
-import { readFileSync } from 'node:fs'
-import { MAPPED_NODE_PORTS, UnsupportedByProviderError, type ClusterProvider, type RunningCluster } from './provider.js'
+import { existsSync, readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import path from 'node:path'
+import YAML from 'yaml'
+import { addNode } from './control.js'
+import { MAPPED_NODE_PORTS, UnsupportedByProviderError, type ClusterInfo, type ClusterProvider, type ProviderName, type RunningCluster } from './provider.js'
+
+/** Name of the kubeconfig extension in which `kube-scenarios up` describes the cluster it holds. */
+export const HELD_CLUSTER_EXTENSION = 'kube-scenarios.dev/held-cluster'
+
+/** What a held cluster tells a run that borrows it. */
+export interface HeldCluster {
+  provider: ProviderName
+  runId: string
+  nodePortUrls: Record<string, string>
+  ingressUrl?: string
+  imageOverrides: Record<string, string>
+  /** The holding process's cluster control endpoint (adds nodes). */
+  controlUrl?: string
+}
+
+/** A kubeconfig that also carries the held cluster's description (kubectl ignores extensions it does not know). */
+export function describeHeldCluster(kubeconfig: string, held: HeldCluster): string {
+  const config = YAML.parse(kubeconfig) as { extensions?: Array<{ name: string; extension: unknown }> }
+  config.extensions = [...(config.extensions ?? []).filter((e) => e.name !== HELD_CLUSTER_EXTENSION), { name: HELD_CLUSTER_EXTENSION, extension: held }]
+  return YAML.stringify(config)
+}
+
+/** The held cluster's description in a kubeconfig, if it has one. */
+export function heldClusterOf(kubeconfig: string): HeldCluster | undefined {
+  const config = YAML.parse(kubeconfig) as { extensions?: Array<{ name: string; extension: HeldCluster }> } | null
+  return config?.extensions?.find((e) => e.name === HELD_CLUSTER_EXTENSION)?.extension
+}
+
+/** The kubeconfig files in use, in the order kubectl merges them. */
+function kubeconfigFiles(): string[] {
+  if (process.env.KUBE_SCENARIOS_KUBECONFIG) return [process.env.KUBE_SCENARIOS_KUBECONFIG]
+  if (process.env.KUBECONFIG) return process.env.KUBECONFIG.split(path.delimiter).filter(Boolean)
+  return [path.join(homedir(), '.kube', 'config')]
+}
+
+function readHeldCluster(): HeldCluster | undefined {
+  for (const file of kubeconfigFiles()) {
+    const held = existsSync(file) ? heldClusterOf(readFileSync(file, 'utf8')) : undefined
+    if (held) return held
+  }
+  return undefined
+}
 
 /** The kubeconfig to use: KUBE_SCENARIOS_KUBECONFIG, else KUBECONFIG, else ~/.kube/config. */
 function loadKubeConfig(): k8s.KubeConfig {
@@ -58,21 +106,30 @@ export const kubeconfigProvider: ClusterProvider = {
     const version = await kc.makeApiClient(k8s.VersionApi).getCode()
     const { items: nodes } = await kc.makeApiClient(k8s.CoreV1Api).listNode()
     const address = nodes[0]?.status?.addresses?.find((a) => a.type === 'ExternalIP' || a.type === 'InternalIP')?.address
-    const info = {
-      provider: 'kubeconfig' as const,
+    const held = readHeldCluster()
+    // Settings given for this run win over what a held cluster says of itself.
+    const ingressUrl = process.env.KUBE_SCENARIOS_INGRESS_URL ?? held?.ingressUrl
+    const info: ClusterInfo = {
+      provider: 'kubeconfig',
       runId: request.runId,
       kubeconfig: kc.exportConfig(),
       kubernetesVersion: version.gitVersion,
-      imageOverrides: readImageOverrides(),
-      nodePortUrls: Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${address}:${port}`])),
+      imageOverrides: process.env.KUBE_SCENARIOS_IMAGE_OVERRIDES ? readImageOverrides() : (held?.imageOverrides ?? {}),
+      nodePortUrls: held?.nodePortUrls ?? Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${address}:${port}`])),
       // Where this cluster's Ingress controller answers is the team's to say.
-      ...(process.env.KUBE_SCENARIOS_INGRESS_URL ? { ingressUrl: process.env.KUBE_SCENARIOS_INGRESS_URL } : {}),
+      ...(ingressUrl ? { ingressUrl } : {}),
     }
+    let nodeCount = nodes.length
     return {
       info,
-      nodeCount: () => nodes.length,
+      nodeCount: () => nodeCount,
       async addNode() {
-        throw new UnsupportedByProviderError('kubeconfig', 'add a node', 'it uses an existing cluster; size that cluster beforehand, or use the k3s or local provider')
+        if (!held?.controlUrl) {
+          throw new UnsupportedByProviderError('kubeconfig', 'add a node', 'it uses an existing cluster; size that cluster beforehand, hold one with `kube-scenarios up`, or use the k3s or local provider')
+        }
+        const name = await addNode({ ...info, controlUrl: held.controlUrl })
+        nodeCount++
+        return name
       },
       async stop() {
         // Nothing to stop: the cluster is not ours. Namespaces are deleted by the scenarios.

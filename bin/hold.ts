@@ -1,0 +1,164 @@
+// `kube-scenarios up`, `down` and `kubectl`: a cluster held up for a person to look at and to run
+// scenarios against (`run --cluster kubeconfig --kubeconfig FILE`), like kind's `create cluster`.
+// The holding process serves the cluster until Ctrl-C or `down`; its reaper removes the
+// containers however it ends. Each held cluster has a folder under HELD_DIR: its kubeconfig (0600)
+// and held.json (pid, provider, kubeconfig path).
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { CACHE_DIR, LOCAL_MANIFEST } from '../images/lib/paths.mjs'
+import { describeHeldCluster, type HeldCluster } from '../lib/cluster/kubeconfig.js'
+import { startRun } from '../lib/cluster/run.js'
+
+export const HELD_DIR = path.join(CACHE_DIR, 'clusters')
+const STOP_TIMEOUT_MS = 120_000
+
+interface HeldRecord {
+  runId: string
+  pid: number
+  provider: string
+  kubeconfig: string
+  startedAt: string
+}
+
+export interface UpOptions {
+  cluster?: string
+  nodes?: number
+  /** Where to write the kubeconfig (default: HELD_DIR/<run>/kubeconfig). */
+  kubeconfigOut?: string
+  log?: (line: string) => void
+}
+
+/** Starts a cluster and holds it until SIGINT or SIGTERM (`down`); resolves once it is stopped. */
+export async function up(options: UpOptions): Promise<void> {
+  const log = options.log ?? ((line: string) => console.log(line))
+  const run = await startRun({ cluster: options.cluster, nodes: options.nodes, log: (line) => log(`[kube-scenarios] ${line}`) })
+  const { info } = run
+  const folder = path.join(HELD_DIR, info.runId)
+  const kubeconfigFile = path.resolve(options.kubeconfigOut ?? path.join(folder, 'kubeconfig'))
+  const held: HeldCluster = {
+    provider: info.provider,
+    runId: info.runId,
+    nodePortUrls: info.nodePortUrls,
+    ...(info.ingressUrl ? { ingressUrl: info.ingressUrl } : {}),
+    imageOverrides: info.imageOverrides,
+    ...(info.controlUrl ? { controlUrl: info.controlUrl } : {}),
+  }
+  const record: HeldRecord = { runId: info.runId, pid: process.pid, provider: info.provider, kubeconfig: kubeconfigFile, startedAt: new Date().toISOString() }
+  let stopping: Promise<void> | undefined
+  const stop = () =>
+    (stopping ??= (async () => {
+      log(`stopping cluster ${info.runId}…`)
+      await run.stop()
+      await rm(folder, { recursive: true, force: true })
+      if (options.kubeconfigOut) await rm(kubeconfigFile, { force: true })
+      log(`cluster ${info.runId} removed`)
+    })())
+  const stopped = new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(resolve))
+  })
+  try {
+    await mkdir(folder, { recursive: true, mode: 0o700 })
+    await mkdir(path.dirname(kubeconfigFile), { recursive: true })
+    await writeFile(kubeconfigFile, describeHeldCluster(info.kubeconfig, held), { mode: 0o600 })
+    await chmod(kubeconfigFile, 0o600)
+    await writeFile(path.join(folder, 'held.json'), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 })
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  log(heldClusterText(held, info.kubernetesVersion, kubeconfigFile))
+  await stopped
+}
+
+/** What a person needs to use the held cluster. */
+export function heldClusterText(held: HeldCluster, version: string, kubeconfigFile: string): string {
+  const kubectl = kubectlBinary()
+  const lines = [
+    '',
+    `cluster ${held.runId} is up (${held.provider}, Kubernetes ${version})`,
+    `  export KUBECONFIG=${kubeconfigFile}`,
+    `  kubectl:    npx kube-scenarios kubectl get nodes${kubectl.builtHere ? `   (or ${kubectl.path})` : ''}`,
+    `  scenarios:  npx kube-scenarios run --cluster kubeconfig --kubeconfig ${kubeconfigFile} [recipe|ID...]`,
+    '  NodePorts:  ' + Object.entries(held.nodePortUrls).map(([port, url]) => `${port} -> ${url}`).join(', '),
+    ...(held.ingressUrl ? [`  Ingress:    ${held.ingressUrl}`] : []),
+    ...(Object.keys(held.imageOverrides).length
+      ? [`  images:     upstream references are rewritten to local ones; KUBE_SCENARIOS_IMAGE_OVERRIDES=${LOCAL_MANIFEST} for tools that need the map (runs through this kubeconfig read it from there)`]
+      : []),
+    `  stop:       Ctrl-C here, or npx kube-scenarios down --run ${held.runId}`,
+    '',
+  ]
+  return lines.join('\n')
+}
+
+/** The clusters held on this machine, the newest first. */
+export function heldClusters(): HeldRecord[] {
+  if (!existsSync(HELD_DIR)) return []
+  return readdirSync(HELD_DIR)
+    .map((run) => path.join(HELD_DIR, run, 'held.json'))
+    .filter((file) => existsSync(file))
+    .map((file) => JSON.parse(readFileSync(file, 'utf8')) as HeldRecord)
+    .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The held cluster a command means: the one named, else the only one. */
+function pickHeld(runId: string | undefined): HeldRecord {
+  const held = heldClusters()
+  if (runId) {
+    const found = held.find((h) => h.runId === runId)
+    if (!found) throw new Error(`no held cluster ${runId}; held here: ${held.map((h) => h.runId).join(', ') || 'none'}`)
+    return found
+  }
+  if (held.length === 1) return held[0]!
+  if (held.length === 0) throw new Error('no cluster is held here (start one with `kube-scenarios up`)')
+  throw new Error(`${held.length} clusters are held here; name one with --run: ${held.map((h) => `${h.runId} (${h.provider})`).join(', ')}`)
+}
+
+/** Stops a held cluster: its holding process stops it; if that process is gone, the run's leftovers are swept. */
+export async function down(runId: string | undefined, log: (line: string) => void = console.log): Promise<void> {
+  const held = pickHeld(runId)
+  if (isAlive(held.pid)) {
+    log(`stopping cluster ${held.runId} (holding process ${held.pid})…`)
+    process.kill(held.pid, 'SIGTERM')
+    const deadline = Date.now() + STOP_TIMEOUT_MS
+    // A foreign process cannot be awaited: check on it a few times a second.
+    while (isAlive(held.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250))
+    if (isAlive(held.pid)) throw new Error(`the holding process ${held.pid} did not stop within ${STOP_TIMEOUT_MS / 1000} s`)
+  } else {
+    log(`the holding process of ${held.runId} is gone; sweeping what it left`)
+    const { clean } = await import('./clean.js')
+    await clean({ runId: held.runId, log })
+  }
+  await rm(path.join(HELD_DIR, held.runId), { recursive: true, force: true })
+  log(`cluster ${held.runId} is down`)
+}
+
+/** The kubectl to use: the one the offline build compiled, else the one on PATH. */
+function kubectlBinary(): { path: string; builtHere: boolean } {
+  const manifest = existsSync(LOCAL_MANIFEST) ? (JSON.parse(readFileSync(LOCAL_MANIFEST, 'utf8')) as { kubectl?: string }) : {}
+  return manifest.kubectl && existsSync(manifest.kubectl) ? { path: manifest.kubectl, builtHere: true } : { path: 'kubectl', builtHere: false }
+}
+
+/** Runs kubectl against KUBECONFIG, else the held cluster (the only one, or --run's); returns its exit code. */
+export async function kubectl(args: string[]): Promise<number> {
+  let runId: string | undefined
+  if (args[0] === '--run') [, runId, ...args] = args
+  const env = { ...process.env }
+  if (runId || !env.KUBECONFIG) env.KUBECONFIG = pickHeld(runId).kubeconfig
+  const binary = kubectlBinary().path
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: 'inherit', env })
+    child.once('error', (error) => reject(new Error(`cannot run ${binary}: ${error.message} (build it with \`npm run images\`, or install kubectl)`)))
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
+  })
+}

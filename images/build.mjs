@@ -4,6 +4,7 @@
 // rebuilds nothing. It says first what it will build and about how long that takes (this
 // machine's last measured times, else typical 2-core times), then one progress phase per step.
 // Writes the manifest the `local` cluster provider reads.
+import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -28,6 +29,7 @@ const record = async (step, seconds) => {
 }
 
 await ensureDocker()
+await ensureBuildTools()
 
 const toCompile = []
 for (const program of GO_PROGRAMS) if (!(await goProgramCached(program))) toCompile.push(program)
@@ -85,6 +87,17 @@ await writeManifest({
   builtAt: new Date().toISOString(),
 })
 progress.line(`done: ${LOCAL_MANIFEST} (node image ${nodeImage})`)
+
+/** Go and debootstrap; debootstrap is installed where ensureDocker may install packages too. */
+async function ensureBuildTools() {
+  const has = (command) => spawnSync(command, ['--version'], { stdio: 'ignore' }).error === undefined
+  if (!has('go')) throw new Error('the offline cluster is compiled from Go modules: install Go 1.24 or newer (https://go.dev/dl) and run again')
+  if (has('debootstrap')) return
+  if (process.getuid?.() !== 0 || !has('apt-get')) throw new Error('the offline cluster\'s images are assembled with debootstrap: install it (Debian/Ubuntu: apt-get install debootstrap) and run again')
+  progress.line('installing debootstrap')
+  const install = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'debootstrap'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+  if (install.status !== 0) throw new Error('apt-get install debootstrap failed; install it and run again')
+}
 
 async function writeManifest(manifest) {
   await mkdir(path.dirname(LOCAL_MANIFEST), { recursive: true })

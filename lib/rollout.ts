@@ -6,7 +6,10 @@ import { resolveImage } from './fixtures.js'
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision'
 export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause'
 
-/** Deployment annotations a rollback must not copy from the ReplicaSet (kubectl's list). */
+/**
+ * Annotations a rollback keeps from the Deployment and never copies from the ReplicaSet
+ * (kubectl's annotationsToSkip); every other annotation comes from the ReplicaSet alone.
+ */
 const ANNOTATIONS_NOT_ROLLED_BACK = new Set([
   'kubectl.kubernetes.io/last-applied-configuration',
   REVISION_ANNOTATION,
@@ -81,14 +84,18 @@ export class RollbackError extends Error {
 export interface RollbackPlan {
   toRevision: number
   replicaSet: string
-  /** JSON patch for the Deployment. */
+  /** JSON patch for the Deployment (empty when skipped). */
   patch: Array<{ op: 'replace'; path: string; value: unknown }>
+  /** Why nothing is patched: the Deployment already runs that revision's template (kubectl says so too). */
+  skipped?: string
 }
 
 /**
- * What kubectl's rollback does, as a pure plan: find the ReplicaSet of the revision (0 = the
- * previous one), and replace the Deployment's pod template (minus pod-template-hash) and its
- * rollback-able annotations with that ReplicaSet's.
+ * What kubectl's rollback (k8s.io/kubectl polymorphichelpers, v0.34) does, as a pure plan: find
+ * the ReplicaSet of the revision (0 = the previous one); skip when the Deployment's template
+ * already equals it (ignoring pod-template-hash); else replace the pod template (minus
+ * pod-template-hash) and the annotations: the Deployment's skip-list ones plus the ReplicaSet's
+ * others. A change-cause the Deployment has but the ReplicaSet lacks is therefore dropped.
  */
 export function planRollback(deployment: DeploymentLike, replicaSets: readonly ReplicaSetLike[], toRevision = 0): RollbackPlan {
   if (deployment.spec.paused) throw new RollbackError(`deployment ${deployment.metadata.name} is paused; resume it before rolling back`)
@@ -98,9 +105,14 @@ export function planRollback(deployment: DeploymentLike, replicaSets: readonly R
   if (target === undefined) throw new RollbackError(`deployment ${deployment.metadata.name} has no previous revision to roll back to`)
   const rs = owned.find((r) => revisionOf(r) === target)
   if (!rs) throw new RollbackError(`deployment ${deployment.metadata.name} has no revision ${target} (history: ${[...revisions].sort((a, b) => a - b).join(', ')})`)
-  const template = structuredClone(rs.spec.template)
-  if (template.metadata?.labels) delete template.metadata.labels['pod-template-hash']
-  const annotations = { ...(deployment.metadata.annotations ?? {}) }
+  const template = withoutHash(rs.spec.template)
+  if (sameJson(template, withoutHash(deployment.spec.template))) {
+    return { toRevision: target, replicaSet: rs.metadata.name, patch: [], skipped: `current template already matches revision ${target}` }
+  }
+  const annotations: Record<string, string> = {}
+  for (const [key, value] of Object.entries(deployment.metadata.annotations ?? {})) {
+    if (ANNOTATIONS_NOT_ROLLED_BACK.has(key)) annotations[key] = value
+  }
   for (const [key, value] of Object.entries(rs.metadata.annotations ?? {})) {
     if (!ANNOTATIONS_NOT_ROLLED_BACK.has(key)) annotations[key] = value
   }
@@ -112,6 +124,21 @@ export function planRollback(deployment: DeploymentLike, replicaSets: readonly R
       { op: 'replace', path: '/metadata/annotations', value: annotations },
     ],
   }
+}
+
+function withoutHash(template: PodTemplate): PodTemplate {
+  const copy = structuredClone(template)
+  if (copy.metadata?.labels) delete copy.metadata.labels['pod-template-hash']
+  return copy
+}
+
+/** Deep equality of JSON values, object keys in any order (what the API round-trips). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false
+  const keysA = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined)
+  const keysB = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined)
+  return keysA.length === keysB.length && keysA.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
 }
 
 export interface DeploymentRef {
@@ -134,7 +161,7 @@ export async function rolloutHistory(clients: Clients, ref: DeploymentRef): Prom
 export async function rollback(clients: Clients, ref: DeploymentRef, toRevision = 0): Promise<RollbackPlan> {
   const deployment = (await clients.apps.readNamespacedDeployment(ref)) as unknown as DeploymentLike
   const plan = planRollback(deployment, await ownedReplicaSets(clients, ref), toRevision)
-  await patchDeployment(clients, ref, plan.patch, 'application/json-patch+json')
+  if (!plan.skipped) await patchDeployment(clients, ref, plan.patch, 'application/json-patch+json')
   return plan
 }
 

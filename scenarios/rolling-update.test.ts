@@ -129,6 +129,9 @@ describe('rolling-update', () => {
     expect(new Set(pods.map(ownerName))).toEqual(new Set([rs[1]]))
     let history = await rolloutHistory(s.api, ref(simple))
     expect(history.map((r) => [r.revision, r.replicaSet])).toEqual([[2, rs[2]], [3, rs[3]], [4, rs[1]]])
+    // As kubectl shows them: a rolled-back revision keeps the change-cause it was recorded with.
+    const cause = Object.fromEntries(before.map((r) => [r.revision, r.changeCause]))
+    expect(history.map((r) => [r.revision, r.changeCause])).toEqual([[2, cause[2]], [3, cause[3]], [4, cause[1]]])
     expect(history.filter((r) => r.replicaSet !== rs[1]).map((r) => r.replicas)).toEqual([0, 0])
     await s.step('the Service answers with the original page again', () =>
       waitForHttp(s.cluster.nodePortUrls['30082']!, (r) => r.body.includes('Welcome to nginx!'), { description: 'nginx-service serves the welcome page' }),
@@ -140,6 +143,7 @@ describe('rolling-update', () => {
     expect(new Set(pods.map(ownerName))).toEqual(new Set([rs[3]]))
     history = await rolloutHistory(s.api, ref(simple))
     expect(history.map((r) => [r.revision, r.replicaSet])).toEqual([[2, rs[2]], [4, rs[1]], [5, rs[3]]])
+    expect(history.map((r) => [r.revision, r.changeCause])).toEqual([[2, cause[2]], [4, cause[1]], [5, cause[3]]])
   })
 
   test('U6 Recreate removes every old pod before it creates any new one', async () => {

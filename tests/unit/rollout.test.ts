@@ -36,7 +36,18 @@ describe('rollback arithmetic (kubectl rollout undo)', () => {
     expect(plan.replicaSet).toBe('web-aaa')
     const [template, annotations] = plan.patch.map((p) => p.value) as [{ metadata: { labels: Record<string, string> } }, Record<string, string>]
     expect(template.metadata.labels).toEqual({ app: 'web' })
-    expect(annotations).toEqual({ 'deployment.kubernetes.io/revision': '3', 'kubernetes.io/change-cause': 'first', team: 'a' })
+    // kubectl keeps only its skip-list annotations from the Deployment; the rest come from the ReplicaSet.
+    expect(annotations).toEqual({ 'deployment.kubernetes.io/revision': '3', 'kubernetes.io/change-cause': 'first' })
+  })
+
+  test('a revision recorded without a change-cause rolls back to none, not to the current one (kubectl shows <none>)', () => {
+    const plan = planRollback(deployment, [rs('web-aaa', 1, 'nginx:1'), sets[1]!, sets[2]!], 1)
+    expect(plan.patch[1]!.value).toEqual({ 'deployment.kubernetes.io/revision': '3' })
+  })
+
+  test('rolling back to the template the Deployment already runs patches nothing', () => {
+    const plan = planRollback(deployment, sets, 3)
+    expect(plan).toMatchObject({ toRevision: 3, patch: [], skipped: 'current template already matches revision 3' })
   })
 
   test('rollback without a revision goes to the previous one', () => {

@@ -1,8 +1,8 @@
 // The public API scenarios are written against. Anything not exported here is internal.
-export { useScenario, type Scenario, type ScenarioOptions } from './scenario.js'
+export { useScenario, type Observer, type Scenario, type ScenarioOptions } from './scenario.js'
 export type { Clients } from './api.js'
 export { FixtureError, type AppliedObject, type KubeObject } from './fixtures.js'
-export { WaitTimeoutError, retryUntil, type Condition, type ObservedObject, type Selection, type WatchHandle } from './wait.js'
+export { ObservationGapError, WaitTimeoutError, retryUntil, type Condition, type ObservationGap, type ObservedObject, type Selection, type WatchEventType, type WatchHandle } from './wait.js'
 export * from './conditions.js'
 export { scale, scaleDownVictims, ScalePreconditionError, type ScaleDownCandidate } from './scale.js'
 export { rolloutHistory, rollback, setImage, patchPodTemplate, CHANGE_CAUSE_ANNOTATION, REVISION_ANNOTATION, type Revision } from './rollout.js'

@@ -8,7 +8,7 @@ import { collectEvidence, formatEvidence, type Evidence } from './evidence.js'
 import { applyFixtures, loadFixtures, type AppliedObject, type FixtureDocument, type KubeObject } from './fixtures.js'
 import { Timeline, type TimelineEntry } from './timeline.js'
 import { resourcesGone } from './conditions.js'
-import { waitFor, watchObjects, type Condition, type Selection, type WaitOptions, type WatchHandle, type WatchEventType, type ObservedObject } from './wait.js'
+import { ObservationGapError, describeSelection, waitFor, watchObjects, type Condition, type ObservationGap, type Selection, type WaitOptions, type WatchHandle, type WatchHandlers, type ObservedObject } from './wait.js'
 
 declare module 'vitest' {
   interface TaskMeta {
@@ -19,6 +19,11 @@ declare module 'vitest' {
     /** Recipe and namespace the test ran in. */
     scenario?: { recipe: string; namespace: string; provider: string; kubernetesVersion: string }
   }
+}
+
+/** What to watch and what to do with it: the complete initial state, then each change. */
+export interface Observer extends Pick<WatchHandlers, 'onListed' | 'onChange' | 'onGap'> {
+  selection: Selection
 }
 
 export interface ScenarioOptions {
@@ -45,8 +50,18 @@ export interface Scenario {
   applyObjects(origin: string, ...objects: KubeObject[]): Promise<AppliedObject[]>
   /** Waits until the condition holds; on timeout the error carries status, Events and logs. */
   waitFor<T>(condition: Condition<T>, options?: WaitOptions): Promise<T>
-  /** Watches a selection until the returned handle is stopped, recording each event on the timeline. */
-  observe(selection: Selection, onChange?: (objects: ObservedObject[], type: WatchEventType, object: ObservedObject) => void): Promise<WatchHandle>
+  /**
+   * Watches while `body` runs, for claims that must hold throughout it (rollout bounds, ordering):
+   * each observer gets the complete listed state first, then every change, recorded on the
+   * timeline. The watches stop when `body` ends, thrown or not. If a watch had to re-list
+   * (a gap), what happened throughout is undecided: it rejects with ObservationGapError.
+   */
+  during<T>(observers: Observer | Observer[], body: () => Promise<T>): Promise<T>
+  /**
+   * Watches until the returned handle is stopped (for observations that span tests, e.g. a
+   * beforeAll..afterAll); gaps go to the observer's onGap and the timeline.
+   */
+  observe(observer: Observer): Promise<WatchHandle>
   /** Collects the namespace's evidence now (events, unready pod logs, workload status). */
   evidence(): Promise<Evidence>
 }
@@ -107,6 +122,23 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
     return applied
   }
 
+  const startObserving = ({ selection, onListed, onChange, onGap }: Observer): Promise<WatchHandle> =>
+    watchObjects(ready().api, selection, {
+      onListed(objects) {
+        timeline.note(`watching ${describeSelection(selection)}: ${objects.length} listed`)
+        onListed?.(objects)
+      },
+      onChange(objects, type, object) {
+        timeline.record({ type: 'watch', kind: object.kind, name: object.metadata.name, event: type, detail: phaseOf(object) })
+        onChange?.(objects, type, object)
+      },
+      onTransientError: (error) => timeline.note(`watch interrupted (${(error as Error)?.message ?? error}); resuming`),
+      onGap(gap) {
+        timeline.note(`watch on ${gap.selection} lost its place and re-listed after ${gap.to - gap.from} ms: changes in between are known only by their net effect`)
+        onGap?.(gap)
+      },
+    })
+
   const scenario: Scenario = {
     recipe,
     get namespace() {
@@ -136,15 +168,22 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
         ...waitOptions,
       })
     },
-    async observe(selection, onChange) {
-      const { api } = ready()
-      return watchObjects(api, selection, {
-        onChange(objects, type, object) {
-          timeline.record({ type: 'watch', kind: object.kind, name: object.metadata.name, event: type, detail: phaseOf(object) })
-          onChange?.(objects, type, object)
-        },
-        onTransientError: (error) => timeline.note(`watch interrupted (${(error as Error)?.message ?? error}); re-listed`),
-      })
+    observe(observer) {
+      return startObserving(observer)
+    },
+    async during(observers, body) {
+      const gaps: ObservationGap[] = []
+      const handles: WatchHandle[] = []
+      try {
+        for (const observer of [observers].flat()) {
+          handles.push(await startObserving({ ...observer, onGap: (gap) => (gaps.push(gap), observer.onGap?.(gap)) }))
+        }
+        const result = await body()
+        if (gaps.length) throw new ObservationGapError(gaps)
+        return result
+      } finally {
+        for (const handle of handles) handle.stop()
+      }
     },
     evidence() {
       const { api, namespace } = ready()

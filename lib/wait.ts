@@ -36,10 +36,24 @@ export interface Condition<T> {
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED'
 
 export interface WatchHandlers {
-  /** Every change, after the observed set was updated. The initial list arrives as ADDED events. */
-  onChange(objects: ObservedObject[], type: WatchEventType, object: ObservedObject): void
-  /** Transient trouble (a dropped watch, an expired resourceVersion); the watch re-lists and goes on. */
+  /** Once, with the complete state when the watch starts (the initial list). */
+  onListed?(objects: ObservedObject[]): void
+  /** Every change after the initial list, with the state after it. */
+  onChange?(objects: ObservedObject[], type: WatchEventType, object: ObservedObject): void
+  /** Transient trouble (a dropped watch, an expired resourceVersion); the watch goes on. */
   onTransientError?(error: unknown): void
+  /**
+   * The watch could not resume where it stopped (its resourceVersion expired) and re-listed:
+   * what changed in between is known only by its net effect, delivered as changes after this.
+   */
+  onGap?(gap: ObservationGap): void
+}
+
+/** A span in which a watch saw no events and may have missed some (test process clock, ms). */
+export interface ObservationGap {
+  selection: string
+  from: number
+  to: number
 }
 
 export interface WatchHandle {
@@ -48,9 +62,17 @@ export interface WatchHandle {
   stop(): void
 }
 
+/** "Pod app=web in ns" — a selection as people read it. */
+export function describeSelection(selection: Selection): string {
+  const which = [selection.name, selection.labelSelector, selection.fieldSelector].filter(Boolean).join(' ')
+  return `${selection.kind}${which ? ` ${which}` : 's'}${selection.namespace ? ` in ${selection.namespace}` : ''}`
+}
+
 /**
  * Lists then watches a selection until stopped, keeping the current objects. The one rule for
- * transient API errors lives here: re-list, keep watching, report through onTransientError.
+ * transient API errors lives here: a watch that ends resumes from the last resourceVersion it saw
+ * (the API server replays what happened meanwhile); only when that version has expired does it
+ * re-list, and that is reported as a gap.
  */
 export async function watchObjects(clients: Clients, selection: Selection, handlers: WatchHandlers): Promise<WatchHandle> {
   const resource = await clients.raw.resource(selection.apiVersion, selection.kind, selection.namespace)
@@ -62,8 +84,13 @@ export async function watchObjects(clients: Clients, selection: Selection, handl
   const watcher = new k8s.Watch(clients.kubeConfig)
   let stopped = false
   let abort: AbortController | undefined
+  let lastResourceVersion = ''
+  let expired = false
+  let endedAt = 0
+  const changed = (type: WatchEventType, object: ObservedObject) => handlers.onChange?.([...current.values()], type, object)
 
-  const list = async (): Promise<string> => {
+  /** Lists into `current`; after the first list, differences are delivered as changes. */
+  const list = async (initial: boolean): Promise<string> => {
     const result = await clients.raw.request<{ items: ObservedObject[]; metadata: { resourceVersion: string } }>(
       'GET',
       `${resource.collectionPath}?${query}`,
@@ -75,32 +102,39 @@ export async function watchObjects(clients: Clients, selection: Selection, handl
       seen.add(item.metadata.uid)
       const previous = current.get(item.metadata.uid)
       current.set(item.metadata.uid, item)
-      if (previous?.metadata.resourceVersion !== item.metadata.resourceVersion) {
-        handlers.onChange([...current.values()], previous ? 'MODIFIED' : 'ADDED', item)
-      }
+      if (!initial && previous?.metadata.resourceVersion !== item.metadata.resourceVersion) changed(previous ? 'MODIFIED' : 'ADDED', item)
     }
     for (const [uid, item] of current) {
       if (!seen.has(uid)) {
         current.delete(uid)
-        handlers.onChange([...current.values()], 'DELETED', item)
+        changed('DELETED', item)
       }
     }
+    if (initial) handlers.onListed?.([...current.values()])
     return result.metadata.resourceVersion
   }
 
   const watchFrom = async (resourceVersion: string): Promise<void> => {
     if (stopped) return
+    lastResourceVersion = resourceVersion
     abort = await watcher.watch(
       resource.collectionPath,
       { ...Object.fromEntries(query), resourceVersion, allowWatchBookmarks: true },
-      (type, object: ObservedObject) => {
-        if (type === 'BOOKMARK' || type === 'ERROR') return
+      (type, object: ObservedObject & { code?: number }) => {
+        if (type === 'ERROR') {
+          // 410 Gone: the version we would resume from is no longer kept.
+          if (object.code === 410) expired = true
+          return
+        }
+        lastResourceVersion = object.metadata?.resourceVersion ?? lastResourceVersion
+        if (type === 'BOOKMARK') return
         if (type === 'DELETED') current.delete(object.metadata.uid)
         else current.set(object.metadata.uid, object)
-        handlers.onChange([...current.values()], type as WatchEventType, object)
+        changed(type as WatchEventType, object)
       },
       (error) => {
         if (stopped) return
+        endedAt = Date.now()
         if (error) handlers.onTransientError?.(error)
         void resume()
       },
@@ -108,27 +142,40 @@ export async function watchObjects(clients: Clients, selection: Selection, handl
     if (stopped) abort.abort()
   }
 
-  // A watch ends on timeouts, expired resource versions and dropped connections: list again
-  // (catching up with anything missed) and watch from there.
+  // A watch ends on server timeouts and dropped connections: resume from the last version seen;
+  // when that version expired, list again (catching up with the net effect) and report the gap.
   const resume = async (): Promise<void> => {
     for (let attempt = 0; !stopped; attempt++) {
       try {
-        await watchFrom(await list())
-        return
+        if (!expired) return await watchFrom(lastResourceVersion)
+        const resourceVersion = await list(false)
+        expired = false
+        handlers.onGap?.({ selection: describeSelection(selection), from: endedAt, to: Date.now() })
+        return await watchFrom(resourceVersion)
       } catch (error) {
+        if (/\b410\b|expired|too old/i.test(String((error as Error)?.message ?? error))) expired = true
         handlers.onTransientError?.(error)
         await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 2000)))
       }
     }
   }
 
-  await watchFrom(await list())
+  await watchFrom(await list(true))
   return {
     objects: () => [...current.values()],
     stop() {
       stopped = true
       abort?.abort()
     },
+  }
+}
+
+/** A claim about what happened throughout a span whose observation had a gap: it cannot be decided. */
+export class ObservationGapError extends Error {
+  constructor(readonly gaps: readonly ObservationGap[]) {
+    const spans = gaps.map((g) => `${g.selection}: ${new Date(g.from).toISOString().slice(11, 23)}–${new Date(g.to).toISOString().slice(11, 23)} (${g.to - g.from} ms)`)
+    super(`undecided: the watch lost its place and re-listed, so changes in between are known only by their net effect; a claim that must hold throughout cannot be decided:\n  ${spans.join('\n  ')}`)
+    this.name = 'ObservationGapError'
   }
 }
 
@@ -187,8 +234,7 @@ export async function waitFor<T>(clients: Clients, condition: Condition<T>, opti
   }, timeoutMs)
 
   try {
-    handle = await watchObjects(clients, condition.selection, {
-      onChange(objects) {
+    const evaluate = (objects: ObservedObject[]) => {
         last = objects
         let result: T | undefined
         try {
@@ -198,15 +244,13 @@ export async function waitFor<T>(clients: Clients, condition: Condition<T>, opti
           return
         }
         if (result !== undefined) finish(() => settle.resolve(result as T))
-      },
+    }
+    handle = await watchObjects(clients, condition.selection, {
+      onListed: evaluate,
+      onChange: evaluate,
       onTransientError: options.onTransientError,
     })
     if (finished) handle.stop()
-    else {
-      // An empty initial list produces no change event: evaluate once on nothing.
-      const result = condition.check(handle.objects())
-      if (result !== undefined) finish(() => settle.resolve(result))
-    }
   } catch (error) {
     finish(() => settle.reject(error))
   }

@@ -1,7 +1,7 @@
 // What happened to a selection, in order: every watch event kept, for claims about sequences that
 // no single snapshot shows (a Job created, then finished, then pruned; one deleted before the next
 // is created), and a wait on that sequence. Feed it from s.observe, started before the events.
-import type { ObservedObject, WatchEventType } from './wait.js'
+import { ObservationGapError, type ObservationGap, type ObservedObject, type Selection, type WatchEventType } from './wait.js'
 
 export interface HistoryEvent {
   /** When the event arrived (test process clock, ms). */
@@ -23,8 +23,9 @@ export class HistoryTimeoutError extends Error {
 
 /**
  * The events of one watch, in the order the API server sent them. Use it where a claim is about
- * the order of events: `const jobs = new WatchHistory(); await s.observe(selection, jobs.record)`,
- * then `await jobs.until('two Jobs were created', (events) => ...)`.
+ * the order of events: `const jobs = new WatchHistory(); await s.observe(jobs.watching(selection))`,
+ * then `await jobs.until('two Jobs were created', (events) => ...)`. A gap in the watch (it had
+ * to re-list) makes every later `until` reject: the order of what was missed is unknown.
  */
 export class WatchHistory {
   readonly events: HistoryEvent[] = []
@@ -32,9 +33,22 @@ export class WatchHistory {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** The observer callback: pass it to s.observe (or watchObjects). */
+  readonly gaps: ObservationGap[] = []
+
+  /** The observer that records into this history: pass it to s.observe or s.during. */
+  watching(selection: Selection) {
+    return { selection, onChange: this.record, onGap: this.gap }
+  }
+
+  /** Records one watch event (the observer's onChange). */
   readonly record = (_objects: ObservedObject[], type: WatchEventType, object: ObservedObject): void => {
     this.events.push({ at: this.now(), type, object })
+    for (const listener of [...this.listeners]) listener()
+  }
+
+  /** Records that the watch re-listed (the observer's onGap). */
+  readonly gap = (gap: ObservationGap): void => {
+    this.gaps.push(gap)
     for (const listener of [...this.listeners]) listener()
   }
 
@@ -46,6 +60,7 @@ export class WatchHistory {
     const timeoutMs = options.timeoutMs ?? DEFAULT_HISTORY_TIMEOUT_MS
     return new Promise<T>((resolve, reject) => {
       const evaluate = () => {
+        if (this.gaps.length) return finish(() => reject(new ObservationGapError(this.gaps)))
         let result: T | undefined
         try {
           result = check(this.events)

@@ -20,6 +20,7 @@ import {
   someObject,
   useScenario,
   waitForLogs,
+  type WatchEventType,
   type HistoryEvent,
   type ObservedObject,
 } from '../lib/index.js'
@@ -97,6 +98,13 @@ describe('daemonset-statefulset', () => {
     await s.step('apply my-nginx and dns-client', () => s.apply('daemonset-statefulset/my-nginx.yaml', 'daemonset-statefulset/dns-client.yaml'))
     const [victim, survivor] = await s.waitFor(podsReady(s.namespace, 'app=my-nginx', 2))
     const oldIp = String(victim!.status?.podIP)
+    // CoreDNS's `pods insecure` answers any <ip-with-dashes> name with that IP, live pod or not:
+    // the name of a pod's IP identifies nothing once the pod is gone.
+    await s.waitFor(podReady(s.namespace, 'dns-client'))
+    const oldName = `${oldIp.replaceAll('.', '-')}.${s.namespace}.pod.cluster.local`
+    // The same lookup finds the live pod before the deletion: the check below can fail.
+    const whileLive = await s.step(`resolve ${oldName} while ${victim!.metadata.name} lives`, () => lookup(oldName))
+    expect(whileLive).toEqual({ answer: 'addresses', addresses: [oldIp] })
     await s.step(`delete ${victim!.metadata.name} (IP ${oldIp})`, () => deletePod(s.api, ref(victim!)))
     const after = await s.step('wait until 2 Ready pods remain and nothing else', () => s.waitFor(podsReady(s.namespace, 'app=my-nginx', 2)))
     const replacement = after.find((p) => p.metadata.name !== survivor!.metadata.name)!
@@ -107,29 +115,23 @@ describe('daemonset-statefulset', () => {
     await s.step(`wait until no pod in the namespace has IP ${oldIp}`, () =>
       s.waitFor(resourcesGone({ apiVersion: 'v1', kind: 'Pod', namespace: s.namespace, fieldSelector: `status.podIP=${oldIp}` }, `a pod with IP ${oldIp}`)),
     )
-    // CoreDNS's `pods insecure` answers any <ip-with-dashes> name with that IP, live pod or not:
-    // the name of a pod's IP identifies nothing once the pod is gone.
-    await s.waitFor(podReady(s.namespace, 'dns-client'))
-    const oldName = `${oldIp.replaceAll('.', '-')}.${s.namespace}.pod.cluster.local`
-    const resolved = await s.step(`resolve ${oldName} from dns-client`, () => lookup(oldName))
-    s.timeline.note(`${oldName} resolves to ${JSON.stringify(resolved)}`)
+    const resolved = await s.step(`resolve ${oldName} after the deletion`, () => lookup(oldName))
+    s.timeline.note(`${oldName}: ${resolved.answer} ${JSON.stringify(resolved.addresses)}`)
+    // Decided only by an answer: addresses, or the name does not exist. A failed lookup is not "no longer points".
+    expect(resolved.answer, `nslookup ${oldName}: ${resolved.output}`).not.toBe('failed')
     const liveIps = (await s.api.core.listNamespacedPod({ namespace: s.namespace })).items.map((p) => p.status?.podIP)
     expect(liveIps).not.toContain(oldIp)
-    for (const address of resolved) expect(liveIps, `${oldName} points at ${address}`).not.toContain(address)
+    for (const address of resolved.addresses) expect(liveIps, `${oldName} points at ${address}`).not.toContain(address)
   })
 
   test('D5 web-store pods come up in order 0, 1, 2 and each resolves as <pod>.web-store through the headless Service', async () => {
     const history = new WatchHistory()
-    const watch = await s.observe(podSelection(storePods), history.record)
-    let pods: ObservedObject[]
-    try {
+    const pods = await s.during(history.watching(podSelection(storePods)), async () => {
       await s.step('apply web-store (headless Service + StatefulSet) and dns-client', () =>
         s.apply('daemonset-statefulset/web-store.yaml', 'daemonset-statefulset/dns-client.yaml'),
       )
-      pods = await s.step('wait for 3 Ready web-store pods', () => s.waitFor(podsReady(s.namespace, storePods, 3), { timeoutMs: STATEFULSET_TIMEOUT_MS }))
-    } finally {
-      watch.stop()
-    }
+      return s.step('wait for 3 Ready web-store pods', () => s.waitFor(podsReady(s.namespace, storePods, 3), { timeoutMs: STATEFULSET_TIMEOUT_MS }))
+    })
     expect(pods.map((p) => p.metadata.name)).toEqual(ordinalNames(0, 3))
     for (let n = 1; n < 3; n++) {
       const previous = firstEvent(history.events, `${store}-${n - 1}`, (e) => isPodReady(e.object))
@@ -192,16 +194,15 @@ describe('daemonset-statefulset', () => {
     expect(added.map((c) => c.metadata.name).sort()).toEqual(ordinalNames(3, 6).map(claimOf))
 
     const deletedClaims: string[] = []
-    const watch = await s.observe({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: s.namespace }, (_all, type, c) => {
-      if (type === 'DELETED') deletedClaims.push(c.metadata.name)
-    })
-    try {
+    const allClaims = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: s.namespace }
+    const recordDeletions = (_all: ObservedObject[], type: WatchEventType, claim: ObservedObject) => {
+      if (type === 'DELETED') deletedClaims.push(claim.metadata.name)
+    }
+    await s.during({ selection: allClaims, onChange: recordDeletions }, async () => {
       await s.step('scale web-store back to 3', () => scale(s.api, { kind: 'StatefulSet', namespace: s.namespace, name: store, replicas: 3 }))
       const three = await s.step('wait until only pods 0..2 remain', () => s.waitFor(podsReady(s.namespace, storePods, 3), { timeoutMs: STATEFULSET_TIMEOUT_MS }))
       expect(three.map((p) => p.metadata.name).sort()).toEqual(ordinalNames(0, 3))
-    } finally {
-      watch.stop()
-    }
+    })
     expect(deletedClaims).toEqual([])
     const kept = (await s.api.core.listNamespacedPersistentVolumeClaim({ namespace: s.namespace, labelSelector: storePods })).items
     expect(kept.map((c) => c.metadata?.uid).sort()).toEqual(claims.map((c) => c.metadata.uid).sort())
@@ -223,19 +224,29 @@ async function schedulableNodes(): Promise<string[]> {
 }
 
 /** The addresses the dns-client pod's `nslookup` answers for a name (none when it does not exist). */
-async function lookup(name: string): Promise<string[]> {
-  const { stdout } = await exec(s.api, { namespace: s.namespace, name: 'dns-client' }, ['nslookup', name])
+interface Lookup {
+  /** addresses: the server answered with records; nonexistent: NXDOMAIN; failed: no answer (timeout, SERVFAIL...). */
+  answer: 'addresses' | 'nonexistent' | 'failed'
+  addresses: string[]
+  output?: string
+}
+
+async function lookup(name: string): Promise<Lookup> {
+  const { stdout, stderr } = await exec(s.api, { namespace: s.namespace, name: 'dns-client' }, ['nslookup', name])
   // The answers follow the "Name:" line; the "Address:" above it is the DNS server's.
-  const answers = stdout.slice(Math.max(0, stdout.indexOf('Name:')))
-  return [...new Set([...answers.matchAll(/^Address(?: \d+)?:\s*([0-9a-f.:]+)/gm)].map((m) => m[1]!))]
+  const nameLine = stdout.indexOf('Name:')
+  const addresses = nameLine < 0 ? [] : [...new Set([...stdout.slice(nameLine).matchAll(/^Address(?: \d+)?:\s*([0-9a-f.:]+)/gm)].map((m) => m[1]!))]
+  if (addresses.length) return { answer: 'addresses', addresses }
+  const output = `${stdout}${stderr}`.trim()
+  return { answer: /NXDOMAIN/.test(output) ? 'nonexistent' : 'failed', addresses, output }
 }
 
 /** Resolves a name until it answers `ip` (a new record may take a moment to reach CoreDNS). */
 function resolvesTo(name: string, ip: string): Promise<string[]> {
   return retryUntil(
     async () => {
-      const addresses = await lookup(name)
-      return addresses.includes(ip) ? { value: addresses } : { reason: `resolved to ${JSON.stringify(addresses)}` }
+      const { addresses, answer, output } = await lookup(name)
+      return addresses.includes(ip) ? { value: addresses } : { reason: `${answer}: ${JSON.stringify(addresses)} ${output ?? ''}` }
     },
     { description: `${name} resolves to ${ip}`, timeoutMs: DNS_TIMEOUT_MS, retryMs: 1000 },
   )

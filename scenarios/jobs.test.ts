@@ -73,7 +73,7 @@ describe('J4 CronJobs every minute', () => {
   // The four CronJobs start together and wait on the same minute boundaries, so the claims below
   // cost at most three minutes in all. One watch records every Job they create, from the start.
   beforeAll(async () => {
-    watch = await s.observe({ apiVersion: 'batch/v1', kind: 'Job', namespace: s.namespace, labelSelector: 'cronjob' }, jobs.record)
+    watch = await s.observe(jobs.watching({ apiVersion: 'batch/v1', kind: 'Job', namespace: s.namespace, labelSelector: 'cronjob' }))
     const applied = await s.apply('jobs/package-check-cron.yaml', 'jobs/failing-check-cron.yaml', 'jobs/slow-check-forbid.yaml', 'jobs/slow-check-replace.yaml')
     for (const { stored } of applied) createdAt.set(stored.metadata.name, Date.parse(String((stored.metadata as { creationTimestamp?: string }).creationTimestamp)))
   })

@@ -27,6 +27,8 @@ const NODEPORT_SVC_URL = 'http://nodeport-svc:8080'
 const ECHOSERVER_SVC_URL = 'http://echoserver:8080'
 // kube-router applies policy changes within a second or two of the watch event.
 const POLICY_TIMEOUT_MS = 30_000
+/** Requests after a policy change first shows that must all agree with it: the recipe says traffic stays so. */
+const CONFIRMATIONS = 3
 const INGRESS_TIMEOUT_MS = 60_000
 const HAPPY_HOST = { host: 'happy.k8s.io' }
 
@@ -183,14 +185,20 @@ type Reachability = 'open' | 'blocked'
  * is `expected`, then asserts what was observed. "open" is the welcome page; "blocked" a timeout
  * or refusal, never a DNS or other failure, which would prove nothing about a policy.
  */
+/**
+ * Waits until the policy change shows (kube-router programs it shortly after the API accepts
+ * it), then checks that it holds: every one of CONFIRMATIONS further requests must agree.
+ */
 async function expectReachability(client: string, expected: Reachability): Promise<void> {
-  const fetched = await waitForFetchFromPod(s.api, ref(client), NGINX_SVC_URL, (f) => reachabilityOf(f) === expected, {
+  const first = await waitForFetchFromPod(s.api, ref(client), NGINX_SVC_URL, (f) => reachabilityOf(f) === expected, {
     description: `${client} finds ${NGINX_SVC_URL} ${expected}`,
     timeoutMs: POLICY_TIMEOUT_MS,
   })
-  s.timeline.note(`${client} -> ${NGINX_SVC_URL}: ${fetched.outcome}${fetched.message ? ` (${fetched.message})` : ''}`)
-  if (expected === 'open') expect(fetched.body).toContain(WELCOME_TITLE)
-  else expect(['timeout', 'refused']).toContain(fetched.outcome)
+  const checks = [first]
+  for (let i = 0; i < CONFIRMATIONS; i++) checks.push(await fetchFromPod(s.api, ref(client), NGINX_SVC_URL))
+  const outcomes = checks.map((f) => `${f.outcome}${f.message ? ` (${f.message})` : ''}`).join(', ')
+  s.timeline.note(`${client} -> ${NGINX_SVC_URL}: ${outcomes}`)
+  for (const fetched of checks) expect(reachabilityOf(fetched), `${client} -> ${NGINX_SVC_URL} stays ${expected}; checks in order: ${outcomes}`).toBe(expected)
 }
 
 function reachabilityOf(fetched: PodFetch): Reachability | undefined {

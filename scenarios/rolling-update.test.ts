@@ -14,6 +14,7 @@ import {
   useScenario,
   waitForHttp,
   type ObservedObject,
+  type WatchEventType,
 } from '../lib/index.js'
 
 const s = useScenario('rolling-update')
@@ -39,16 +40,15 @@ describe('rolling-update', () => {
 
   test('U2 a pod template update with a change-cause rolls out a second ReplicaSet, scaling up and down in turn', async () => {
     const scalingEvents: string[] = []
-    let updating = false // the initial list brings U1's events: only count what this update causes
-    const watch = await s.observe(
-      { apiVersion: 'v1', kind: 'Event', namespace: s.namespace, fieldSelector: `involvedObject.kind=Deployment,involvedObject.name=${simple}` },
-      (_all, type, e) => {
+    // Only changes count: the listed state holds U1's events, not this update's.
+    const deploymentEvents = {
+      selection: { apiVersion: 'v1', kind: 'Event', namespace: s.namespace, fieldSelector: `involvedObject.kind=Deployment,involvedObject.name=${simple}` },
+      onChange(_all: ObservedObject[], type: WatchEventType, e: ObservedObject) {
         const { reason, message } = e as unknown as { reason: string; message: string }
-        if (updating && type === 'ADDED' && reason === 'ScalingReplicaSet') scalingEvents.push(message.replace(/^\(combined from similar events\): /, ''))
+        if (type === 'ADDED' && reason === 'ScalingReplicaSet') scalingEvents.push(message.replace(/^\(combined from similar events\): /, ''))
       },
-    )
-    updating = true
-    try {
+    }
+    await s.during(deploymentEvents, async () => {
       await s.step('update the container command (writes the Happy page)', () =>
         patchPodTemplate(
           s.api,
@@ -59,9 +59,7 @@ describe('rolling-update', () => {
       )
       await s.step('wait for the rollout to complete', () => s.waitFor(deploymentRolledOut(s.namespace, simple, 5)))
       await s.step('wait for the last old pod to go', () => s.waitFor(podsReady(s.namespace, simplePods, 5)))
-    } finally {
-      watch.stop()
-    }
+    })
     const history = await rolloutHistory(s.api, ref(simple))
     expect(history.map((r) => r.revision)).toEqual([1, 2])
     const [oldRs, newRs] = history.map((r) => r.replicaSet)
@@ -82,26 +80,26 @@ describe('rolling-update', () => {
     await s.waitFor(deploymentRolledOut(s.namespace, 'bounded-nginx', 5))
     // 5 replicas at 25%/25%: maxSurge rounds up to 2, maxUnavailable rounds down to 1.
     const [maxPods, minAvailable] = [5 + 2, 5 - 1]
-    const observed = { maxPods: 0, minReady: Infinity, events: 0 }
-    let started = false
-    const watch = await s.observe({ apiVersion: 'v1', kind: 'Pod', namespace: s.namespace, labelSelector: 'app=bounded-nginx' }, (pods) => {
-      if (!started) return
+    const observed = { maxPods: 0, minReady: Infinity, changes: 0 }
+    const count = (pods: ObservedObject[]) => {
       const live = pods.filter((p) => !p.metadata.deletionTimestamp)
-      observed.events++
       observed.maxPods = Math.max(observed.maxPods, live.length)
       observed.minReady = Math.min(observed.minReady, live.filter(isPodReady).length)
       s.timeline.sample('pods', live.length)
       s.timeline.sample('ready pods', live.filter(isPodReady).length)
-    })
-    try {
-      started = true
+    }
+    const boundedPods = {
+      selection: { apiVersion: 'v1', kind: 'Pod', namespace: s.namespace, labelSelector: 'app=bounded-nginx' },
+      onListed: count,
+      onChange: (pods: ObservedObject[]) => (observed.changes++, count(pods)),
+    }
+    await s.during(boundedPods, async () => {
       await s.step('set image nginx:1.28', () => setImage(s.api, ref('bounded-nginx'), 'nginx', 'nginx:1.28', { imageOverrides: s.cluster.imageOverrides }))
       await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, 'bounded-nginx', 5)))
       await s.waitFor(podsReady(s.namespace, 'app=bounded-nginx', 5))
-    } finally {
-      watch.stop()
-    }
-    expect(observed.events).toBeGreaterThan(10)
+    })
+    // Five pods replaced: each is created, scheduled, started, made Ready, deleted.
+    expect(observed.changes).toBeGreaterThan(10)
     expect(observed.maxPods).toBeLessThanOrEqual(maxPods)
     expect(observed.minReady).toBeGreaterThanOrEqual(minAvailable)
   })
@@ -152,22 +150,23 @@ describe('rolling-update', () => {
     const oldPods = new Set((await s.waitFor(podsReady(s.namespace, 'app=recreate-nginx', 5))).map((p) => p.metadata.name))
     const order: Array<{ what: 'old stopped' | 'new created'; pod: string }> = []
     const stopped = new Set<string>()
-    const watch = await s.observe({ apiVersion: 'v1', kind: 'Pod', namespace: s.namespace, labelSelector: 'app=recreate-nginx' }, (_all, type, pod) => {
-      const name = pod.metadata.name
-      const terminal = ['Succeeded', 'Failed'].includes(String(pod.status?.phase))
-      if (oldPods.has(name) && !stopped.has(name) && (type === 'DELETED' || terminal)) {
-        stopped.add(name)
-        order.push({ what: 'old stopped', pod: name })
-      } else if (!oldPods.has(name) && type === 'ADDED') {
-        order.push({ what: 'new created', pod: name })
-      }
-    })
-    try {
+    const recreatePods = {
+      selection: { apiVersion: 'v1', kind: 'Pod', namespace: s.namespace, labelSelector: 'app=recreate-nginx' },
+      onChange(_all: ObservedObject[], type: WatchEventType, pod: ObservedObject) {
+        const name = pod.metadata.name
+        const terminal = ['Succeeded', 'Failed'].includes(String(pod.status?.phase))
+        if (oldPods.has(name) && !stopped.has(name) && (type === 'DELETED' || terminal)) {
+          stopped.add(name)
+          order.push({ what: 'old stopped', pod: name })
+        } else if (!oldPods.has(name) && type === 'ADDED') {
+          order.push({ what: 'new created', pod: name })
+        }
+      },
+    }
+    await s.during(recreatePods, async () => {
       await s.step('set image nginx:1.28', () => setImage(s.api, ref('recreate-nginx'), 'nginx', 'nginx:1.28', { imageOverrides: s.cluster.imageOverrides }))
       await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, 'recreate-nginx', 5)))
-    } finally {
-      watch.stop()
-    }
+    })
     const firstNew = order.findIndex((o) => o.what === 'new created')
     const lastOld = order.map((o) => o.what).lastIndexOf('old stopped')
     expect(stopped.size, JSON.stringify(order)).toBe(5)
@@ -193,29 +192,43 @@ describe('rolling-update', () => {
     await s.waitFor(deploymentRolledOut(s.namespace, 'advanced-nginx', 3), { timeoutMs: 180_000 })
     let minAvailable = Infinity
     let maxPods = 0
+    const changes = { deployment: 0, pods: 0 }
     const firstReadyAt = new Map<string, number>()
     let newAvailableAt: number | undefined
     let newHash: string | undefined
-    let updating = false
-    const deploymentWatch = await s.observe({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: s.namespace, name: 'advanced-nginx' }, (_all, _type, d) => {
-      if (!updating) return
-      minAvailable = Math.min(minAvailable, Number(d.status?.availableReplicas ?? 0))
-      s.timeline.sample('available', Number(d.status?.availableReplicas ?? 0))
-    })
-    const podWatch = await s.observe({ apiVersion: 'v1', kind: 'Pod', namespace: s.namespace, labelSelector: 'app=advanced-nginx' }, (all, _type, pod) => {
-      // Counted on the pods, as in U3: the Deployment's status.replicas sums ReplicaSet statuses
-      // that lag (a pod being deleted still counts), so it can read desired + maxSurge + 1.
-      if (updating) maxPods = Math.max(maxPods, all.filter((p) => !p.metadata.deletionTimestamp).length)
-      // When the API server recorded the pod Ready: the instant the controller counts minReadySeconds from.
+    const countAvailable = (d: ObservedObject | undefined) => {
+      const available = Number(d?.status?.availableReplicas ?? 0)
+      minAvailable = Math.min(minAvailable, available)
+      s.timeline.sample('available', available)
+    }
+    // Counted on the pods, as in U3: the Deployment's status.replicas sums ReplicaSet statuses
+    // that lag (a pod being deleted still counts), so it can read desired + maxSurge + 1.
+    const countPods = (all: ObservedObject[]) => (maxPods = Math.max(maxPods, all.filter((p) => !p.metadata.deletionTimestamp).length))
+    // When the API server recorded the pod Ready: the instant the controller counts minReadySeconds from.
+    const noteReady = (pod: ObservedObject) => {
       const ready = ((pod.status?.conditions ?? []) as Array<{ type: string; lastTransitionTime: string }>).find((c) => c.type === 'Ready')
       if (isPodReady(pod) && ready && !firstReadyAt.has(pod.metadata.name)) firstReadyAt.set(pod.metadata.name, Date.parse(ready.lastTransitionTime))
-    })
-    const rsWatch = await s.observe({ apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: s.namespace, labelSelector: 'app=advanced-nginx' }, (_all, _type, rs) => {
-      if (newHash && rs.metadata.labels?.['pod-template-hash'] === newHash && Number(rs.status?.availableReplicas ?? 0) > 0) newAvailableAt ??= Date.now()
-    })
-    try {
+    }
+    const observers = [
+      {
+        selection: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: s.namespace, name: 'advanced-nginx' },
+        onListed: ([d]: ObservedObject[]) => countAvailable(d),
+        onChange: (_all: ObservedObject[], _type: WatchEventType, d: ObservedObject) => (changes.deployment++, countAvailable(d)),
+      },
+      {
+        selection: { apiVersion: 'v1', kind: 'Pod', namespace: s.namespace, labelSelector: 'app=advanced-nginx' },
+        onListed: (all: ObservedObject[]) => (countPods(all), all.forEach(noteReady)),
+        onChange: (all: ObservedObject[], _type: WatchEventType, pod: ObservedObject) => (changes.pods++, countPods(all), noteReady(pod)),
+      },
+      {
+        selection: { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: s.namespace, labelSelector: 'app=advanced-nginx' },
+        onChange(_all: ObservedObject[], _type: WatchEventType, rs: ObservedObject) {
+          if (newHash && rs.metadata.labels?.['pod-template-hash'] === newHash && Number(rs.status?.availableReplicas ?? 0) > 0) newAvailableAt ??= Date.now()
+        },
+      },
+    ]
+    await s.during(observers, async () => {
       const before = new Set(firstReadyAt.keys())
-      updating = true
       await s.step('set image nginx:1.28', () => setImage(s.api, ref('advanced-nginx'), 'nginx', 'nginx:1.28', { imageOverrides: s.cluster.imageOverrides }))
       const newest = (await rolloutHistory(s.api, ref('advanced-nginx'))).at(-1)!
       newHash = newest.replicaSet.slice('advanced-nginx-'.length)
@@ -223,11 +236,10 @@ describe('rolling-update', () => {
       const firstNewReady = Math.min(...[...firstReadyAt].filter(([name]) => !before.has(name) && name.includes(newHash!)).map(([, at]) => at))
       // The ReplicaSet can only have been seen available after it became so: at least 10 s after Ready.
       expect(newAvailableAt! - firstNewReady).toBeGreaterThanOrEqual(10_000)
-    } finally {
-      deploymentWatch.stop()
-      podWatch.stop()
-      rsWatch.stop()
-    }
+    })
+    // The bounds below were observed, not assumed: both watches delivered the rollout.
+    expect(changes.deployment).toBeGreaterThan(0)
+    expect(changes.pods).toBeGreaterThan(0)
     expect(minAvailable).toBeGreaterThanOrEqual(3)
     expect(maxPods).toBeLessThanOrEqual(4)
   })

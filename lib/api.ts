@@ -19,20 +19,46 @@ export interface Clients {
 export function createClients(kubeconfigYaml: string): Clients {
   const kubeConfig = new k8s.KubeConfig()
   kubeConfig.loadFromString(kubeconfigYaml)
+  const cluster = kubeConfig.getCurrentCluster()
+  if (!cluster) throw new Error('the kubeconfig has no current cluster')
+  const baseServer = new k8s.ServerConfiguration(cluster.server, {})
+  const transport = k8s.createConfiguration({ baseServer, authMethods: { default: kubeConfig } }).httpApi
+  const configuration = k8s.createConfiguration({ baseServer, authMethods: { default: kubeConfig }, httpApi: readableErrors(transport) })
   return {
     kubeConfig,
-    core: kubeConfig.makeApiClient(k8s.CoreV1Api),
-    apps: kubeConfig.makeApiClient(k8s.AppsV1Api),
-    batch: kubeConfig.makeApiClient(k8s.BatchV1Api),
-    autoscaling: kubeConfig.makeApiClient(k8s.AutoscalingV2Api),
-    networking: kubeConfig.makeApiClient(k8s.NetworkingV1Api),
-    storage: kubeConfig.makeApiClient(k8s.StorageV1Api),
-    events: kubeConfig.makeApiClient(k8s.EventsV1Api),
+    core: new k8s.CoreV1Api(configuration),
+    apps: new k8s.AppsV1Api(configuration),
+    batch: new k8s.BatchV1Api(configuration),
+    autoscaling: new k8s.AutoscalingV2Api(configuration),
+    networking: new k8s.NetworkingV1Api(configuration),
+    storage: new k8s.StorageV1Api(configuration),
+    events: new k8s.EventsV1Api(configuration),
     raw: new RawApi(kubeConfig),
   }
 }
 
-/** An error status returned by the API server, with its Status object when it sent one. */
+/**
+ * The typed clients' transport, failing with ApiError (kubectl's wording, the Status kept)
+ * instead of client-node's dump of code, body and headers.
+ */
+function readableErrors(transport: k8s.HttpLibrary): k8s.HttpLibrary {
+  return {
+    send(request) {
+      const answered = transport.send(request).toPromise().then(async (response) => {
+        if (response.httpStatusCode < 400) return response
+        const text = await response.body.text()
+        const { pathname, search } = new URL(request.getUrl())
+        throw new ApiError(request.getHttpMethod(), `${pathname}${search}`, response.httpStatusCode, parseJson(text) as ApiError['status'], text)
+      })
+      return new k8s.Observable(answered)
+    },
+  }
+}
+
+/**
+ * An error status returned by the API server, with its Status object when it sent one. Its
+ * message reads like kubectl's: `deployments.apps "web" not found (NotFound, GET /apis/...)`.
+ */
 export class ApiError extends Error {
   constructor(
     readonly method: string,
@@ -41,8 +67,14 @@ export class ApiError extends Error {
     readonly status: { message?: string; reason?: string; details?: { causes?: ApiCause[] } } | undefined,
     body: string,
   ) {
-    super(`${method} ${path}: ${statusCode} ${status?.reason ?? ''} ${status?.message ?? body}`.replace(/\s+/g, ' '))
+    const what = status?.message ?? (body.trim().slice(0, 300) || `HTTP ${statusCode}`)
+    super(`${what} (${status?.reason ?? statusCode}, ${method} ${path})`)
     this.name = 'ApiError'
+  }
+
+  /** The HTTP status code (as client-node's ApiException calls it). */
+  get code(): number {
+    return this.statusCode
   }
 }
 

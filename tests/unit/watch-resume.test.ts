@@ -1,16 +1,11 @@
 // watchObjects against a scripted API server (TLS on loopback): the initial list arrives whole,
 // a watch that ends resumes from the last resourceVersion without a gap, and only an expired
 // version (410) makes it re-list and report a gap. WatchHistory refuses to decide after a gap.
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import https from 'node:https'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { createClients } from '../../lib/api.js'
 import { ObservationGapError, watchObjects, type ObservationGap, type ObservedObject } from '../../lib/wait.js'
 import { WatchHistory } from '../../lib/watch-history.js'
+import { startFakeApiServer, type FakeApiServer } from './fake-api-server.js'
 
 const pod = (name: string, resourceVersion: string, phase = 'Pending') =>
   ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns', uid: `uid-${name}`, resourceVersion }, status: { phase } }) as ObservedObject
@@ -19,9 +14,7 @@ const pod = (name: string, resourceVersion: string, phase = 'Pending') =>
 type WatchScript = (res: import('node:http').ServerResponse) => void
 const send = (res: import('node:http').ServerResponse, type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`)
 
-let server: https.Server
-let url = ''
-let dir = ''
+let server: FakeApiServer
 const watchRequests: string[] = []
 let listRequests = 0
 let listed: ObservedObject[] = []
@@ -29,9 +22,7 @@ let listVersion = '10'
 let scripts: WatchScript[] = []
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'kube-scenarios-watch-'))
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' })
-  server = https.createServer({ key: readFileSync(`${dir}/key.pem`), cert: readFileSync(`${dir}/cert.pem`) }, (req, res) => {
+  server = await startFakeApiServer((req, res) => {
     const requested = new URL(req.url ?? '/', 'https://fake')
     if (requested.pathname === '/api/v1') return void res.end(JSON.stringify({ resources: [{ name: 'pods', kind: 'Pod', namespaced: true }] }))
     if (requested.searchParams.get('watch')) {
@@ -44,23 +35,9 @@ beforeAll(async () => {
     listRequests++
     res.end(JSON.stringify({ items: listed, metadata: { resourceVersion: listVersion } }))
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`
 })
 
-afterAll(() => {
-  server.closeAllConnections()
-  server.close()
-  rmSync(dir, { recursive: true, force: true })
-})
-
-const kubeconfig = () => `apiVersion: v1
-kind: Config
-clusters: [{ name: fake, cluster: { server: "${url}", insecure-skip-tls-verify: true } }]
-users: [{ name: fake, user: { token: t } }]
-contexts: [{ name: fake, context: { cluster: fake, user: fake } }]
-current-context: fake
-`
+afterAll(() => server.close())
 
 describe('watchObjects', () => {
   test('lists whole, resumes from the last version after a watch ends, and reports a gap only when it must re-list', async () => {
@@ -83,7 +60,7 @@ describe('watchObjects', () => {
     ]
     const calls: string[] = []
     const gaps: ObservationGap[] = []
-    const handle = await watchObjects(createClients(kubeconfig()), { apiVersion: 'v1', kind: 'Pod', namespace: 'ns' }, {
+    const handle = await watchObjects(createClients(server.kubeconfig), { apiVersion: 'v1', kind: 'Pod', namespace: 'ns' }, {
       onListed: (objects) => calls.push(`listed ${objects.map((o) => o.metadata.name).join(',')}`),
       onChange: (objects, type, object) => calls.push(`${type} ${object.metadata.name} (${objects.length})`),
       onGap: (gap) => gaps.push(gap),
@@ -102,7 +79,6 @@ describe('watchObjects', () => {
       expect(handle.objects().map((o) => o.metadata.name).sort()).toEqual(['a', 'c'])
     } finally {
       handle.stop()
-      server.closeAllConnections()
     }
   })
 })

@@ -16,6 +16,7 @@ import {
   useScenario,
   waitForHttp,
   type KubeObject,
+  nodePortUrlOf,
 } from '../lib/index.js'
 
 const s = useScenario('cluster-smoke', { nodes: 2 })
@@ -57,7 +58,7 @@ describe('cluster-smoke', () => {
 
     // kube-proxy programs the NodePort asynchronously: the first answers may still be refusals.
     const viaNodePort = await s.step('GET the NodePort from the test process', () =>
-      waitForHttp(s.cluster.nodePortUrls['30086']!, (r) => r.status === 200, { description: 'the NodePort answers', timeoutMs: 30_000 }),
+      waitForHttp(nodePortUrlOf(s.cluster, 30086), (r) => r.status === 200, { description: 'the NodePort answers', timeoutMs: 30_000 }),
     )
     expect(viaNodePort.body).toContain('Welcome to nginx!')
   })

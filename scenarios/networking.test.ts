@@ -18,6 +18,7 @@ import {
   waitForLogs,
   type ObservedObject,
   type PodFetch,
+  nodePortUrlOf,
 } from '../lib/index.js'
 
 const s = useScenario('networking', { nodes: 2 })
@@ -104,7 +105,7 @@ describe('networking', () => {
     expect([...served].sort()).toEqual(pods.map((p) => p.metadata.name).sort())
 
     const page = await s.step('GET the NodePort 30085 from the test process', () =>
-      waitForHttp(s.cluster.nodePortUrls['30085']!, (r) => r.status === 200, { description: 'NodePort 30085 answers' }),
+      waitForHttp(nodePortUrlOf(s.cluster, 30085), (r) => r.status === 200, { description: 'NodePort 30085 answers' }),
     )
     expect(pods.map((p) => `Served by pod ${p.metadata.name}\n`)).toContain(page.body)
   })

@@ -15,6 +15,7 @@ import {
   waitForHttp,
   type ObservedObject,
   type WatchEventType,
+  nodePortUrlOf,
 } from '../lib/index.js'
 
 const s = useScenario('rolling-update')
@@ -33,7 +34,7 @@ describe('rolling-update', () => {
     expect(revision?.replicaSet).toBe(`${simple}-${hash}`)
     expect(new Set(pods.map((p) => p.metadata.labels?.['pod-template-hash']))).toEqual(new Set([hash]))
     const page = await s.step('GET nginx-service through its NodePort', () =>
-      waitForHttp(s.cluster.nodePortUrls['30082']!, (r) => r.status === 200, { description: 'the nginx-service NodePort answers', timeoutMs: 30_000 }),
+      waitForHttp(nodePortUrlOf(s.cluster, 30082), (r) => r.status === 200, { description: 'the nginx-service NodePort answers', timeoutMs: 30_000 }),
     )
     expect(page.body).toContain('Welcome to nginx!')
   })
@@ -71,7 +72,7 @@ describe('rolling-update', () => {
     const lastUp = directions.lastIndexOf('up')
     directions.forEach((d, i) => expect(d, `event ${i + 1} of:\n${scalingEvents.join('\n')}`).toBe(i <= lastUp && i % 2 === 0 ? 'up' : 'down'))
     await s.step('the Service answers with the new page', () =>
-      waitForHttp(s.cluster.nodePortUrls['30082']!, (r) => r.body.includes(HAPPY), { description: 'nginx-service serves the Happy page' }),
+      waitForHttp(nodePortUrlOf(s.cluster, 30082), (r) => r.body.includes(HAPPY), { description: 'nginx-service serves the Happy page' }),
     )
   })
 
@@ -132,7 +133,7 @@ describe('rolling-update', () => {
     expect(history.map((r) => [r.revision, r.changeCause])).toEqual([[2, cause[2]], [3, cause[3]], [4, cause[1]]])
     expect(history.filter((r) => r.replicaSet !== rs[1]).map((r) => r.replicas)).toEqual([0, 0])
     await s.step('the Service answers with the original page again', () =>
-      waitForHttp(s.cluster.nodePortUrls['30082']!, (r) => r.body.includes('Welcome to nginx!'), { description: 'nginx-service serves the welcome page' }),
+      waitForHttp(nodePortUrlOf(s.cluster, 30082), (r) => r.body.includes('Welcome to nginx!'), { description: 'nginx-service serves the welcome page' }),
     )
 
     await s.step('roll back without a revision', () => rollback(s.api, ref(simple)))
@@ -249,23 +250,23 @@ describe('rolling-update', () => {
     await s.waitFor(deploymentRolledOut(s.namespace, 'served-rolling', 3))
     await s.waitFor(deploymentRolledOut(s.namespace, 'served-recreate', 3))
     // kube-proxy programs new NodePorts asynchronously: load before that would count its refusals.
-    for (const port of ['30083', '30084']) {
+    for (const port of [30083, 30084]) {
       await s.step(`wait until NodePort ${port} answers`, () =>
-        waitForHttp(s.cluster.nodePortUrls[port]!, (r) => r.status === 200, { description: `NodePort ${port} answers`, timeoutMs: 30_000 }),
+        waitForHttp(nodePortUrlOf(s.cluster, port), (r) => r.status === 200, { description: `NodePort ${port} answers`, timeoutMs: 30_000 }),
       )
     }
     // A new connection per request: kube-proxy then routes each request by the current endpoints.
     // A request unanswered for 2 s counts as failed: a stalled Service is an outage too.
     const loadOptions = { connections: 4, connectionPerRequest: true, requestTimeoutMs: 2000, timeline: s.timeline }
     const rolling = await s.step('rolling update under load', async () => {
-      const load = startHttpLoad({ ...loadOptions, url: s.cluster.nodePortUrls['30083']!, seriesPrefix: 'rolling' })
+      const load = startHttpLoad({ ...loadOptions, url: nodePortUrlOf(s.cluster, 30083), seriesPrefix: 'rolling' })
       await setImage(s.api, ref('served-rolling'), 'nginx', 'nginx:1.28', { imageOverrides: s.cluster.imageOverrides })
       await s.waitFor(deploymentRolledOut(s.namespace, 'served-rolling', 3))
       await s.waitFor(podsReady(s.namespace, 'app=served-rolling', 3), { timeoutMs: 180_000 })
       return load.stop()
     })
     const recreate = await s.step('Recreate under load', async () => {
-      const load = startHttpLoad({ ...loadOptions, url: s.cluster.nodePortUrls['30084']!, seriesPrefix: 'recreate' })
+      const load = startHttpLoad({ ...loadOptions, url: nodePortUrlOf(s.cluster, 30084), seriesPrefix: 'recreate' })
       await setImage(s.api, ref('served-recreate'), 'nginx', 'nginx:1.28', { imageOverrides: s.cluster.imageOverrides })
       await s.waitFor(deploymentRolledOut(s.namespace, 'served-recreate', 3), { timeoutMs: 180_000 })
       await s.waitFor(podsReady(s.namespace, 'app=served-recreate', 3), { timeoutMs: 180_000 })

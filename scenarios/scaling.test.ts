@@ -15,6 +15,7 @@ import {
   waitForHttp,
   type ObservedObject,
   type WatchEventType,
+  nodePortUrlOf,
 } from '../lib/index.js'
 
 const s = useScenario('scaling')
@@ -30,7 +31,7 @@ describe('scaling', () => {
     expect(endpoints).toEqual(ready.map((p) => p.status?.podIP).sort())
     // kube-proxy programs the NodePort asynchronously: the first answers may still be refusals.
     const page = await s.step('GET the NodePort from the test process', () =>
-      waitForHttp(s.cluster.nodePortUrls['30080']!, (r) => r.status === 200, { description: 'the my-nginx NodePort answers', timeoutMs: 30_000 }),
+      waitForHttp(nodePortUrlOf(s.cluster, 30080), (r) => r.status === 200, { description: 'the my-nginx NodePort answers', timeoutMs: 30_000 }),
     )
     expect(page.body).toContain('Welcome to nginx!')
   })

@@ -115,7 +115,7 @@ export const kubeconfigProvider: ClusterProvider = {
       kubeconfig: kc.exportConfig(),
       kubernetesVersion: version.gitVersion,
       imageOverrides: process.env.KUBE_SCENARIOS_IMAGE_OVERRIDES ? readImageOverrides() : (held?.imageOverrides ?? {}),
-      nodePortUrls: held?.nodePortUrls ?? Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${address}:${port}`])),
+      nodePortUrls: held?.nodePortUrls ?? (address ? Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${address}:${port}`])) : {}),
       // Where this cluster's Ingress controller answers is the team's to say.
       ...(ingressUrl ? { ingressUrl } : {}),
     }

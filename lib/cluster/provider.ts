@@ -76,6 +76,18 @@ export function ingressUrlOf(cluster: ClusterInfo): string {
   throw new UnsupportedByProviderError(cluster.provider, 'tell where its Ingress controller answers', 'set KUBE_SCENARIOS_INGRESS_URL to its HTTP entry')
 }
 
+/** The URL a NodePort answers at from the test process, or a clear refusal where none is known. */
+export function nodePortUrlOf(cluster: ClusterInfo, port: number): string {
+  const url = cluster.nodePortUrls[String(port)]
+  if (url) return url
+  const mapped = (MAPPED_NODE_PORTS as readonly number[]).includes(port)
+  throw new UnsupportedByProviderError(
+    cluster.provider,
+    `reach NodePort ${port}`,
+    mapped ? 'it found no node address to reach NodePorts at (a held `kube-scenarios up` cluster publishes them)' : `only NodePorts ${MAPPED_NODE_PORTS[0]}-${MAPPED_NODE_PORTS.at(-1)} are published; use one of them`,
+  )
+}
+
 /** Docker network name of a run (testcontainers cannot label networks; the reaper finds them by name). */
 export function runNetworkName(runId: string): string {
   return `kube-scenarios-${runId}`

@@ -11,9 +11,22 @@ const one = (objects: ObservedObject[]) => (objects.length === 1 ? objects[0] : 
 const num = (value: unknown) => (typeof value === 'number' ? value : 0)
 
 /** Pods that are Ready (condition Ready=True) and not being deleted. */
+/** One entry of an object's status.conditions. */
+export interface StatusCondition {
+  type: string
+  status: string
+  reason?: string
+  message?: string
+  lastTransitionTime?: string
+}
+
+/** The object's status condition of this type (Ready, Available, Complete...), if it reports one. */
+export function statusCondition(object: ObservedObject | undefined, type: string): StatusCondition | undefined {
+  return ((object?.status?.conditions ?? []) as StatusCondition[]).find((c) => c.type === type)
+}
+
 export function isPodReady(pod: ObservedObject): boolean {
-  const conditions = (pod.status?.conditions ?? []) as Array<{ type: string; status: string }>
-  return !pod.metadata.deletionTimestamp && conditions.some((c) => c.type === 'Ready' && c.status === 'True')
+  return !pod.metadata.deletionTimestamp && statusCondition(pod, 'Ready')?.status === 'True'
 }
 
 const podPhase = (pod: ObservedObject) => String(pod.status?.phase ?? 'Unknown')
@@ -136,7 +149,7 @@ export function nodesReady(count: number): Condition<ObservedObject[]> {
     `${count} nodes are Ready`,
     { apiVersion: 'v1', kind: 'Node' },
     (nodes) => {
-      const ready = nodes.filter((n) => ((n.status?.conditions ?? []) as Array<{ type: string; status: string }>).some((c) => c.type === 'Ready' && c.status === 'True'))
+      const ready = nodes.filter((n) => statusCondition(n, 'Ready')?.status === 'True')
       return ready.length >= count ? ready : undefined
     },
     (nodes) => nodes.map((n) => `${n.metadata.name}: ${JSON.stringify(((n.status?.conditions ?? []) as Array<{ type: string; status: string }>).map((c) => `${c.type}=${c.status}`))}`).join('; '),

@@ -16,6 +16,7 @@ import {
   type ObservedObject,
   type WatchEventType,
   nodePortUrlOf,
+  statusCondition,
 } from '../lib/index.js'
 
 const s = useScenario('rolling-update')
@@ -207,8 +208,8 @@ describe('rolling-update', () => {
     const countPods = (all: ObservedObject[]) => (maxPods = Math.max(maxPods, all.filter((p) => !p.metadata.deletionTimestamp).length))
     // When the API server recorded the pod Ready: the instant the controller counts minReadySeconds from.
     const noteReady = (pod: ObservedObject) => {
-      const ready = ((pod.status?.conditions ?? []) as Array<{ type: string; lastTransitionTime: string }>).find((c) => c.type === 'Ready')
-      if (isPodReady(pod) && ready && !firstReadyAt.has(pod.metadata.name)) firstReadyAt.set(pod.metadata.name, Date.parse(ready.lastTransitionTime))
+      const ready = statusCondition(pod, 'Ready')
+      if (isPodReady(pod) && ready?.lastTransitionTime && !firstReadyAt.has(pod.metadata.name)) firstReadyAt.set(pod.metadata.name, Date.parse(ready.lastTransitionTime))
     }
     const observers = [
       {

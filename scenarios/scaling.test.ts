@@ -16,6 +16,7 @@ import {
   type ObservedObject,
   type WatchEventType,
   nodePortUrlOf,
+  statusCondition,
 } from '../lib/index.js'
 
 const s = useScenario('scaling')
@@ -158,13 +159,13 @@ describe('scaling', () => {
 
 /** What the ReplicaSet controller weighs about a Ready pod when it scales down. */
 function candidate(pod: ObservedObject) {
-  const ready = ((pod.status?.conditions ?? []) as Array<{ type: string; lastTransitionTime: string }>).find((c) => c.type === 'Ready')
+  const ready = statusCondition(pod, 'Ready')
   const statuses = (pod.status?.containerStatuses ?? []) as Array<{ restartCount: number }>
   return {
     name: nameOf(pod),
     uid: pod.metadata.uid,
     node: String(pod.spec?.nodeName),
-    readySince: Date.parse(ready!.lastTransitionTime),
+    readySince: Date.parse(ready!.lastTransitionTime!),
     createdAt: Date.parse(pod.metadata.creationTimestamp!),
     restarts: statuses.reduce((sum, c) => sum + c.restartCount, 0),
   }

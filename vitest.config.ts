@@ -23,6 +23,7 @@ export default defineConfig({
           name: 'scenarios',
           include: ['scenarios/**/*.test.ts'],
           globalSetup: ['lib/cluster/global-setup.ts'],
+          setupFiles: ['lib/cluster/worker-setup.ts'],
           testTimeout: SCENARIO_TIMEOUT_MS,
           hookTimeout: SCENARIO_TIMEOUT_MS,
           // Files share one cluster, each in its own namespace: run them side by side.

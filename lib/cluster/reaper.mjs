@@ -3,7 +3,7 @@
 // its parent to close stdin — normal end, Ctrl-C or a crash, even SIGKILL — then removes every
 // container and network labelled with the run id and, unless told to keep them, the run's
 // namespaces. It stands in for testcontainers' Ryuk, whose image cannot be pulled or built here.
-import { appendFileSync } from 'node:fs'
+import { appendFileSync, rmSync } from 'node:fs'
 import * as k8s from '@kubernetes/client-node'
 import { getContainerRuntimeClient } from 'testcontainers'
 
@@ -23,12 +23,17 @@ process.stdin.resume()
 
 async function sweep() {
   if (handedOver) process.exit(0)
+  let failed = false
   try {
     if (kubeconfigFile && !keepNamespaces) await deleteNamespaces()
     await removeContainers()
   } catch (error) {
+    failed = true
     log(`sweep failed: ${error?.stack ?? error}`)
   }
+  // The run's credentials go with it; the log stays only to explain a failed sweep.
+  if (kubeconfigFile) rmSync(kubeconfigFile, { force: true })
+  if (!failed) rmSync(logFile, { force: true })
   process.exit(0)
 }
 

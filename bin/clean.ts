@@ -2,7 +2,9 @@
 // and its reaper after a crash): Docker containers and networks of the runs, and the namespaces
 // the harness created on the kubeconfig's cluster. Only what carries the harness's labels.
 import * as k8s from '@kubernetes/client-node'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { getContainerRuntimeClient } from 'testcontainers'
 import { MANAGED_LABEL, RUN_LABEL, runNetworkName } from '../lib/cluster/provider.js'
 
@@ -20,6 +22,22 @@ export async function clean(options: CleanOptions = {}): Promise<void> {
   const log = options.log ?? console.log
   await sweepDocker(options, log).catch((error: Error) => log(`docker: skipped (${firstLine(error)})`))
   await sweepNamespaces(options, log).catch((error: Error) => log(`namespaces: skipped (${firstLine(error)})`))
+  sweepTempFiles(options, log)
+}
+
+/** A run's kubeconfig (credentials) and reaper log in the temp folder, named after the run. */
+const RUN_TEMP_FILE = /^kube-scenarios-(?:reaper-)?(\d{8}-[0-9a-f]{6})\.(?:kubeconfig|log)$/
+
+function sweepTempFiles(options: CleanOptions, log: (line: string) => void): void {
+  const files = readdirSync(tmpdir()).filter((f) => {
+    const run = RUN_TEMP_FILE.exec(f)?.[1]
+    return run && (!options.runId || run === options.runId)
+  })
+  for (const file of files) {
+    log(`${verb(options)} ${path.join(tmpdir(), file)}`)
+    if (!options.dryRun) rmSync(path.join(tmpdir(), file), { force: true })
+  }
+  if (files.length === 0) log('temp files: nothing left behind')
 }
 
 async function sweepDocker(options: CleanOptions, log: (line: string) => void): Promise<void> {

@@ -72,6 +72,7 @@ async function run(args: string[]): Promise<number> {
   if (values.cluster && !CLUSTERS.includes(values.cluster)) throw new Error(`--cluster must be one of ${CLUSTERS.join(', ')}, not "${values.cluster}"`)
   parseNodes(values.nodes)
   const plan = planRun(positionals, path.join(ROOT, 'scenarios'))
+  for (const note of plan.notes ?? []) process.stdout.write(`kube-scenarios: ${note}\n`)
 
   // The harness and the reporters read their settings from the environment.
   if (values.cluster) process.env.KUBE_SCENARIOS_CLUSTER = values.cluster

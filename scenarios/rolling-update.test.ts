@@ -40,6 +40,7 @@ describe('rolling-update', () => {
     expect(page.body).toContain('Welcome to nginx!')
   })
 
+  // builds on: U1
   test('U2 a pod template update with a change-cause rolls out a second ReplicaSet, scaling up and down in turn', async () => {
     const scalingEvents: string[] = []
     // Only changes count: the listed state holds U1's events, not this update's.
@@ -106,6 +107,7 @@ describe('rolling-update', () => {
     expect(observed.minReady).toBeGreaterThanOrEqual(minAvailable)
   })
 
+  // builds on: U1 U2
   test('U4 setting a new image creates a third ReplicaSet; history lists revisions 1, 2, 3 with their change-causes', async () => {
     await s.step('set image nginx:1.28', () =>
       setImage(s.api, ref(simple), 'nginx', 'nginx:1.28', { changeCause: 'set image nginx=nginx:1.28', imageOverrides: s.cluster.imageOverrides }),
@@ -120,6 +122,7 @@ describe('rolling-update', () => {
     expect(new Set(history.map((r) => r.replicaSet)).size).toBe(3)
   })
 
+  // builds on: U1 U2 U4
   test('U5 rolling back to revision 1 renumbers it as 4; a plain rollback returns to the previous revision', async () => {
     const before = await rolloutHistory(s.api, ref(simple))
     const rs = Object.fromEntries(before.map((r) => [r.revision, r.replicaSet]))

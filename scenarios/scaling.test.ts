@@ -24,6 +24,13 @@ const deployment = 'my-nginx'
 const pods = 'service=nginx'
 const HPA_TIMEOUT_MS = 6 * 60_000
 
+/** Where S2..S4 start, as S1 leaves it: my-nginx applied with two Ready pods (applying again changes nothing). */
+const givenMyNginx = () =>
+  s.step('given my-nginx with 2 Ready pods', async () => {
+    await s.apply('scaling/my-nginx.yaml')
+    return s.waitFor(podsReady(s.namespace, pods, 2))
+  })
+
 describe('scaling', () => {
   test('S1 both pods become Ready and the Service has 2 endpoints', async () => {
     await s.step('apply my-nginx Deployment and NodePort Service', () => s.apply('scaling/my-nginx.yaml'))
@@ -38,7 +45,7 @@ describe('scaling', () => {
   })
 
   test('S2 scaling 2 -> 4 gives four Ready pods; 4 -> 2 terminates two and keeps two', async () => {
-    const original = (await s.waitFor(podsReady(s.namespace, pods, 2))).map(nameOf)
+    const original = (await givenMyNginx()).map(nameOf)
     await s.step('scale to 4', () => scale(s.api, { kind: 'Deployment', namespace: s.namespace, name: deployment, replicas: 4 }))
     const four = await s.step('wait for 4 Ready pods', () => s.waitFor(podsReady(s.namespace, pods, 4)))
     expect(four.map(nameOf)).toEqual(expect.arrayContaining(original))
@@ -76,6 +83,7 @@ describe('scaling', () => {
   })
 
   test('S3 a scale with a wrong --current-replicas precondition is refused and changes nothing', async () => {
+    await givenMyNginx()
     const before = await s.api.apps.readNamespacedDeployment({ namespace: s.namespace, name: deployment })
     const refused = await s.step('scale to 3 expecting 5 current replicas', () =>
       scale(s.api, { kind: 'Deployment', namespace: s.namespace, name: deployment, replicas: 3, currentReplicas: 5 }).then(
@@ -98,6 +106,7 @@ describe('scaling', () => {
   })
 
   test('S4 an HPA scales my-nginx above 2 under load, never past 5, and back to 2 after', async () => {
+    await givenMyNginx()
     await s.step('apply the HPA (2..5 replicas at 50% CPU)', () => s.apply('scaling/my-nginx-hpa.yaml'))
     const hpa = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', namespace: s.namespace, name: deployment }
     await s.step('wait until the CPU metric is known', () =>

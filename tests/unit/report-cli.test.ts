@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
@@ -59,5 +59,27 @@ describe('the kube-scenarios command', { timeout: 60_000 }, () => {
     expect(cli('help')).toMatchObject({ status: 0, stdout: expect.stringContaining('kube-scenarios run [recipe|ID...]') })
     expect(cli('frobnicate')).toMatchObject({ status: 2, stderr: expect.stringContaining('unknown command "frobnicate"') })
     expect(cli('run', '--cluster', 'minikube')).toMatchObject({ status: 1, stderr: expect.stringContaining('--cluster must be one of k3s, local, kubeconfig, auto, not "minikube"') })
+  })
+})
+
+describe('run plan for every ID of the chapter', () => {
+  const chapter = path.join(import.meta.dirname, '..', '..', 'scenarios')
+  const testNames = readdirSync(chapter)
+    .filter((f) => f.endsWith('.test.ts'))
+    .flatMap((f) => [...readFileSync(path.join(chapter, f), 'utf8').matchAll(/\btest(?:\.each\(.*?\)\))?\(\s*['"](([A-Z]\d+) [^'"]*)['"]/g)].map((m) => ({ file: `scenarios/${f}`, name: m[1]!, id: m[2]! })))
+  const ids = [...new Set(testNames.map((t) => t.id))]
+
+  test('the chapter names 35 IDs', () => {
+    expect(ids).toHaveLength(35)
+  })
+
+  test.each(ids)('%s alone runs its tests and what they build on, in its file only', (id) => {
+    const plan = planRun([id], chapter)
+    const own = testNames.filter((t) => t.id === id)
+    expect(plan.files).toEqual([own[0]!.file])
+    const selected = testNames.filter((t) => t.file === own[0]!.file && plan.testNamePattern!.test(t.name)).map((t) => t.id)
+    const prerequisites = { U2: ['U1'], U4: ['U1', 'U2'], U5: ['U1', 'U2', 'U4'] }[id] ?? []
+    expect([...new Set(selected)]).toEqual([...prerequisites, id])
+    expect(plan.notes ?? []).toEqual(prerequisites.length ? [`${id} builds on ${prerequisites.join(', ')}: ${prerequisites.length > 1 ? 'they run' : 'it runs'} first`] : [])
   })
 })

@@ -16,7 +16,7 @@ import { buildClusterImages } from './cluster-images.mjs'
 import { buildNodeImage } from './node-image.mjs'
 
 /** Steps after the Go programs, with their typical cold duration on 2 cores. */
-const IMAGE_STEPS = { 'pod images': 120, 'node image': 60 }
+const IMAGE_STEPS = { 'pod images': 70, 'node image': 55 }
 const TIMINGS_FILE = path.join(CACHE_DIR, 'build-timings.json')
 
 const progress = createProgress({ prefix: 'images' })

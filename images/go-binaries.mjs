@@ -38,13 +38,13 @@ export const GO_PROGRAMS = [
       'go.etcd.io/etcd/server/v3',
     ],
     rename: { server: 'etcd' },
-    typicalS: 752,
+    typicalS: 345,
   },
   {
     name: 'cluster-programs',
     module: 'go',
     packages: ['./cmd/ingress-controller', './cmd/echoserver', './cmd/pause'],
-    typicalS: 30,
+    typicalS: 10,
   },
   {
     // A wrapper module: containerd's go.mod has exclude directives, which `go install pkg@v` refuses.
@@ -55,12 +55,12 @@ export const GO_PROGRAMS = [
       'github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2',
       'github.com/containerd/containerd/v2/cmd/ctr',
     ],
-    typicalS: 180,
+    typicalS: 75,
   },
-  { name: 'coredns', module: 'coredns', packages: ['.'], typicalS: 150 },
-  { name: 'metrics-server', install: ['sigs.k8s.io/metrics-server/cmd/metrics-server@v0.8.0'], typicalS: 254 },
-  { name: 'kube-router', install: ['github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@v2.1.0'], typicalS: 150 },
-  { name: 'local-path-provisioner', install: ['github.com/rancher/local-path-provisioner@v0.0.30'], typicalS: 90 },
+  { name: 'coredns', module: 'coredns', packages: ['.'], typicalS: 75 },
+  { name: 'metrics-server', install: ['sigs.k8s.io/metrics-server/cmd/metrics-server@v0.8.0'], typicalS: 165 },
+  { name: 'kube-router', install: ['github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@v2.1.0'], typicalS: 115 },
+  { name: 'local-path-provisioner', install: ['github.com/rancher/local-path-provisioner@v0.0.30'], typicalS: 70 },
 ]
 
 const goEnv = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false -trimpath' }

@@ -44,7 +44,7 @@ async function chooseAutomatically(log: Log): Promise<ClusterProvider> {
   await buildOfflineCluster(log)
   const built = await localProvider.probe()
   if (!built.ok) throw new Error(`the offline cluster build ended but ${built.reason}`)
-  return chosen(localProvider, `built just now: ${built.reason}`, log)
+  return chosen(localProvider, `just built; ${built.reason}`, log)
 }
 
 function chosen(provider: ClusterProvider, reason: string, log: Log): ClusterProvider {

@@ -56,7 +56,11 @@ export async function up(options: UpOptions): Promise<void> {
       log(`cluster ${info.runId} removed`)
     })())
   const stopped = new Promise<void>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(resolve))
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      // This command owns the process: the TypeScript loader's handlers would exit before the cluster stopped.
+      process.removeAllListeners(signal)
+      process.once(signal, () => void stop().then(resolve))
+    }
   })
   try {
     await mkdir(folder, { recursive: true, mode: 0o700 })

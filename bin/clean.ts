@@ -2,8 +2,8 @@
 // and its reaper after a crash): Docker containers and networks of the runs, and the namespaces
 // the harness created on the kubeconfig's cluster. Only what carries the harness's labels.
 import * as k8s from '@kubernetes/client-node'
-import { readFileSync, readdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { homedir, tmpdir } from 'node:os'
 import path from 'node:path'
 import { getContainerRuntimeClient } from 'testcontainers'
 import { MANAGED_LABEL, RUN_LABEL, runNetworkName } from '../lib/cluster/provider.js'
@@ -62,7 +62,8 @@ async function sweepNamespaces(options: CleanOptions, log: (line: string) => voi
   const kc = new k8s.KubeConfig()
   const file = options.kubeconfig ?? process.env.KUBE_SCENARIOS_KUBECONFIG
   if (file) kc.loadFromString(readFileSync(file, 'utf8'))
-  else kc.loadFromDefault()
+  else if (process.env.KUBECONFIG || existsSync(path.join(homedir(), '.kube', 'config'))) kc.loadFromDefault()
+  else return log('namespaces: no kubeconfig to sweep (KUBE_SCENARIOS_KUBECONFIG, KUBECONFIG or ~/.kube/config)')
   if (process.env.KUBE_SCENARIOS_CONTEXT) kc.setCurrentContext(process.env.KUBE_SCENARIOS_CONTEXT)
   if (!kc.getCurrentCluster()) return log('namespaces: no kubeconfig cluster to sweep')
   const core = kc.makeApiClient(k8s.CoreV1Api)

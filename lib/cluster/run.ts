@@ -46,8 +46,12 @@ export async function startRun(options: RunOptions = {}): Promise<Run> {
   const stop = () =>
     (stopping ??= (async () => {
       await control.close()
-      await cluster.stop().catch((e) => log(`stopping the cluster: ${(e as Error).message}`))
-      reaper.release(keepNamespaces)
+      const stopped = await cluster.stop().then(
+        () => true,
+        (e) => (log(`stopping the cluster: ${(e as Error).message}`), false),
+      )
+      // A cluster the run created took its namespaces with it; only a borrowed one keeps them.
+      reaper.release(keepNamespaces || (stopped && provider.name !== 'kubeconfig'))
     })())
   return { info: { ...cluster.info, controlUrl: control.url }, stop }
 }

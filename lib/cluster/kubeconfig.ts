@@ -91,6 +91,8 @@ export function readImageOverrides(file = process.env.KUBE_SCENARIOS_IMAGE_OVERR
 export const kubeconfigProvider: ClusterProvider = {
   name: 'kubeconfig',
   async probe() {
+    const files = kubeconfigFiles()
+    if (!files.some((f) => existsSync(f))) return { ok: false, reason: `no kubeconfig file (${files.join(', ')}); set KUBE_SCENARIOS_KUBECONFIG or KUBECONFIG` }
     try {
       const kc = loadKubeConfig()
       const cluster = kc.getCurrentCluster()

@@ -7,7 +7,8 @@ import { checkReportInBrowser } from '../lib/report/browser-check.js'
 import { LATEST_DIR, regenerateReport } from '../lib/report/report-files.js'
 import { planRun } from './run-plan.js'
 
-const ROOT = path.resolve(import.meta.dirname, '..')
+/** The project being tested: its vitest config, scenarios/, fixtures/ and reports/ (this repository, or a user's). */
+const PROJECT = process.cwd()
 const CLUSTERS = ['k3s', 'local', 'kubeconfig', 'auto']
 
 export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
@@ -17,6 +18,10 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
       Runs the scenarios (all, the recipes named, e.g. scaling, or the tests named by ID,
       e.g. S2 U5), prints progress, writes DIR/<run-id>/index.html and junit.xml (DIR: reports).
       Exits 1 when a test fails.
+  kube-scenarios init [DIR] [--force]
+      Scaffolds a project in DIR (default: here): vitest.config.ts with the kube-scenarios preset,
+      scenarios/example.test.ts with its fixture, test scripts in package.json. Refuses to
+      overwrite existing files (names them) unless --force.
   kube-scenarios up [--cluster local|k3s|auto] [--nodes N] [--kubeconfig-out FILE]
       Starts a cluster and holds it until Ctrl-C or \`down\`: writes its kubeconfig (0600),
       prints \`export KUBECONFIG=…\`, its NodePort and Ingress URLs and how to run scenarios
@@ -38,7 +43,7 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
 
 type Command = (args: string[]) => Promise<number>
 
-const COMMANDS: Record<string, Command> = { run, up: holdUp, down: holdDown, kubectl: runKubectl, report, clean: sweep }
+const COMMANDS: Record<string, Command> = { run, init: scaffold, up: holdUp, down: holdDown, kubectl: runKubectl, report, clean: sweep }
 
 /** Runs one command line; returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -71,7 +76,7 @@ async function run(args: string[]): Promise<number> {
   })
   if (values.cluster && !CLUSTERS.includes(values.cluster)) throw new Error(`--cluster must be one of ${CLUSTERS.join(', ')}, not "${values.cluster}"`)
   parseNodes(values.nodes)
-  const plan = planRun(positionals, path.join(ROOT, 'scenarios'))
+  const plan = planRun(positionals, path.join(PROJECT, 'scenarios'))
   for (const note of plan.notes ?? []) process.stdout.write(`kube-scenarios: ${note}\n`)
 
   // The harness and the reporters read their settings from the environment.
@@ -79,12 +84,22 @@ async function run(args: string[]): Promise<number> {
   if (values.nodes) process.env.KUBE_SCENARIOS_NODES = values.nodes
   if (values.kubeconfig) process.env.KUBE_SCENARIOS_KUBECONFIG = path.resolve(values.kubeconfig)
   if (values['keep-namespaces']) process.env.KUBE_SCENARIOS_KEEP_NAMESPACES = '1'
-  process.env.KUBE_SCENARIOS_REPORT_DIR = path.resolve(values.report ?? process.env.KUBE_SCENARIOS_REPORT_DIR ?? path.join(ROOT, 'reports'))
+  process.env.KUBE_SCENARIOS_REPORT_DIR = path.resolve(values.report ?? process.env.KUBE_SCENARIOS_REPORT_DIR ?? path.join(PROJECT, 'reports'))
 
-  const vitest = await startVitest('test', plan.files, { root: ROOT, run: true, watch: false, project: 'scenarios', testNamePattern: plan.testNamePattern })
+  const vitest = await startVitest('test', plan.files, { root: PROJECT, run: true, watch: false, project: 'scenarios', testNamePattern: plan.testNamePattern })
   // close() runs the global teardown: the cluster stops with everything it created.
   await vitest.close()
   return process.exitCode === undefined || process.exitCode === 0 ? 0 : 1
+}
+
+async function scaffold(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { force: { type: 'boolean' } } })
+  if (positionals.length > 1) throw new Error(`init takes one folder, not ${positionals.length}`)
+  const target = path.resolve(positionals[0] ?? '.')
+  const { init } = await import('./init.js')
+  process.stdout.write(`kube-scenarios: writing a project in ${target}\n`)
+  init(target, { force: values.force })
+  return 0
 }
 
 async function holdUp(args: string[]): Promise<number> {
@@ -117,7 +132,7 @@ function parseNodes(nodes: string | undefined): number | undefined {
 async function report(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { check: { type: 'boolean' }, screenshot: { type: 'string' } } })
   if (positionals.length > 1) throw new Error(`report takes one folder, not ${positionals.length}`)
-  const reportsDir = process.env.KUBE_SCENARIOS_REPORT_DIR ?? path.join(ROOT, 'reports')
+  const reportsDir = process.env.KUBE_SCENARIOS_REPORT_DIR ?? path.join(PROJECT, 'reports')
   const dir = path.resolve(positionals[0] ?? path.join(reportsDir, LATEST_DIR))
   const index = regenerateReport(dir)
   process.stdout.write(`${index}\n`)

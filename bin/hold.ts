@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { CACHE_DIR, LOCAL_MANIFEST } from '../images/lib/paths.mjs'
-import { describeHeldCluster, type HeldCluster } from '../lib/cluster/kubeconfig.js'
+import { CACHE_DIR, LOCAL_MANIFEST } from '#images/lib/paths.mjs'
+import { heldClusterOf, kubeconfigForBorrowing, type HeldCluster } from '../lib/cluster/kubeconfig.js'
 import { startRun } from '../lib/cluster/run.js'
 
 export const HELD_DIR = path.join(CACHE_DIR, 'clusters')
@@ -37,14 +37,7 @@ export async function up(options: UpOptions): Promise<void> {
   const { info } = run
   const folder = path.join(HELD_DIR, info.runId)
   const kubeconfigFile = path.resolve(options.kubeconfigOut ?? path.join(folder, 'kubeconfig'))
-  const held: HeldCluster = {
-    provider: info.provider,
-    runId: info.runId,
-    nodePortUrls: info.nodePortUrls,
-    ...(info.ingressUrl ? { ingressUrl: info.ingressUrl } : {}),
-    imageOverrides: info.imageOverrides,
-    ...(info.controlUrl ? { controlUrl: info.controlUrl } : {}),
-  }
+  const held = heldClusterOf(kubeconfigForBorrowing(info))!
   const record: HeldRecord = { runId: info.runId, pid: process.pid, provider: info.provider, kubeconfig: kubeconfigFile, startedAt: new Date().toISOString() }
   let stopping: Promise<void> | undefined
   const stop = () =>
@@ -65,7 +58,7 @@ export async function up(options: UpOptions): Promise<void> {
   try {
     await mkdir(folder, { recursive: true, mode: 0o700 })
     await mkdir(path.dirname(kubeconfigFile), { recursive: true })
-    await writeFile(kubeconfigFile, describeHeldCluster(info.kubeconfig, held), { mode: 0o600 })
+    await writeFile(kubeconfigFile, kubeconfigForBorrowing(info), { mode: 0o600 })
     await chmod(kubeconfigFile, 0o600)
     await writeFile(path.join(folder, 'held.json'), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 })
   } catch (error) {

@@ -5,7 +5,8 @@ import path from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import { ApiError, type Clients } from './api.js'
 
-export const FIXTURES_DIR = path.resolve(import.meta.dirname, '..', 'fixtures')
+/** Where fixture paths are resolved: KUBE_SCENARIOS_FIXTURES (the vitest preset sets it), else ./fixtures of the project. */
+export const FIXTURES_DIR = path.resolve(process.env.KUBE_SCENARIOS_FIXTURES ?? 'fixtures')
 export const FIELD_MANAGER = 'kube-scenarios'
 
 /** A Kubernetes object as written in a fixture. */

@@ -31,6 +31,21 @@ export function describeHeldCluster(kubeconfig: string, held: HeldCluster): stri
   return YAML.stringify(config)
 }
 
+/**
+ * The run's cluster as a kubeconfig another run (or tool) can borrow whole: `--cluster kubeconfig`
+ * then reaches its NodePorts and Ingress, rewrites images as it does, and can ask it for nodes.
+ */
+export function kubeconfigForBorrowing(cluster: ClusterInfo): string {
+  return describeHeldCluster(cluster.kubeconfig, {
+    provider: cluster.provider,
+    runId: cluster.runId,
+    nodePortUrls: cluster.nodePortUrls,
+    ...(cluster.ingressUrl ? { ingressUrl: cluster.ingressUrl } : {}),
+    imageOverrides: cluster.imageOverrides,
+    ...(cluster.controlUrl ? { controlUrl: cluster.controlUrl } : {}),
+  })
+}
+
 /** The held cluster's description in a kubeconfig, if it has one. */
 export function heldClusterOf(kubeconfig: string): HeldCluster | undefined {
   const config = YAML.parse(kubeconfig) as { extensions?: Array<{ name: string; extension: HeldCluster }> } | null

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { GenericContainer, Network, Wait, getContainerRuntimeClient, type StartedNetwork, type StartedTestContainer } from 'testcontainers'
-import { LOCAL_MANIFEST } from '../../images/lib/paths.mjs'
+import { LOCAL_MANIFEST } from '#images/lib/paths.mjs'
 import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'

@@ -1,0 +1,62 @@
+// The vitest configuration a kube-scenarios project needs, as one function:
+//   import { kubeScenarios } from 'kube-scenarios/vitest'
+//   export default kubeScenarios()                    // or mergeConfig(kubeScenarios(), { ... })
+// A "scenarios" project (one cluster per run from the global setup, files side by side in their
+// own namespaces, scenario timeouts) and the reporters (console, HTML report, the closing
+// "N passed, N failed" line); optionally a "unit" project run first.
+import path from 'node:path'
+import type { ViteUserConfig } from 'vitest/config'
+
+export interface KubeScenariosOptions {
+  /** Scenario files (globs, relative to the project root). Default: scenarios/**\/*.test.ts */
+  scenarios?: string[]
+  /** Folder that fixture paths are relative to. Default: fixtures */
+  fixtures?: string
+  /** Unit test files run before the scenarios, without a cluster. Default: none. */
+  unit?: string[]
+  /** Scenario files running at once on the shared cluster. Default: DEFAULT_MAX_WORKERS. */
+  maxWorkers?: number
+  /** A scenario's own limit; its waits carry tighter deadlines. Default: SCENARIO_TIMEOUT_MS. */
+  timeoutMs?: number
+}
+
+export const SCENARIO_TIMEOUT_MS = 15 * 60_000
+export const DEFAULT_MAX_WORKERS = 6
+
+// The harness's own vitest files: TypeScript in its repository, compiled JavaScript when installed.
+const extension = path.extname(import.meta.filename)
+const harnessFile = (relative: string) => path.join(import.meta.dirname, `${relative}${extension}`)
+
+export function kubeScenarios(options: KubeScenariosOptions = {}): ViteUserConfig {
+  const unit = options.unit?.length
+    ? [{ test: { name: 'unit', include: options.unit, sequence: { groupOrder: 0 } } }]
+    : []
+  return {
+    test: {
+      // The HTML report covers the scenarios project; summary-line stays last so the run ends with
+      // "N passed, N failed".
+      reporters: ['default', harnessFile('report/html-reporter'), harnessFile('report/summary-line')],
+      teardownTimeout: 120_000,
+      projects: [
+        // Projects with different worker settings must run as separate groups: unit tests first.
+        ...unit,
+        {
+          test: {
+            name: 'scenarios',
+            include: options.scenarios ?? ['scenarios/**/*.test.ts'],
+            globalSetup: [harnessFile('cluster/global-setup')],
+            setupFiles: [harnessFile('cluster/worker-setup')],
+            env: { KUBE_SCENARIOS_FIXTURES: path.resolve(options.fixtures ?? 'fixtures') },
+            testTimeout: options.timeoutMs ?? SCENARIO_TIMEOUT_MS,
+            hookTimeout: options.timeoutMs ?? SCENARIO_TIMEOUT_MS,
+            // Files share one cluster, each in its own namespace: run them side by side.
+            pool: 'forks',
+            fileParallelism: true,
+            maxWorkers: options.maxWorkers ?? DEFAULT_MAX_WORKERS,
+            sequence: { concurrent: false, groupOrder: 1 },
+          },
+        },
+      ],
+    },
+  }
+}

@@ -1,0 +1,49 @@
+// kube-scenarios as a platform engineer uses it from their own repository: the package packed,
+// installed into an empty project, `init` run there, and the generated example scenario run on
+// this run's cluster (borrowed through its kubeconfig, as `kube-scenarios up` hands a cluster out).
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, test } from 'vitest'
+import { $ } from 'zx'
+import { kubeconfigForBorrowing, useScenario } from '../lib/index.js'
+
+const s = useScenario('your-project')
+const REPOSITORY = path.resolve(import.meta.dirname, '..')
+const work = mkdtempSync(path.join(tmpdir(), 'kube-scenarios-your-project-'))
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+/** This process's environment without what vitest and this run set: the project's run is its own. */
+function cleanEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(VITEST|KUBE_SCENARIOS_|TEST$|NODE_ENV$)/.test(name)))
+}
+
+describe('your-project', () => {
+  test('the packed package installs into an empty project, init scaffolds it, and its example passes on this cluster', async () => {
+    const project = path.join(work, 'project')
+    const tarball = await s.step('npm pack (builds dist/)', async () => {
+      const packed = await $({ cwd: REPOSITORY, quiet: true })`npm pack --pack-destination ${work} --json`
+      return path.join(work, (JSON.parse(packed.stdout) as Array<{ filename: string }>)[0]!.filename)
+    })
+    const vitestVersion = (await $({ cwd: REPOSITORY, quiet: true })`node -p ${'require("vitest/package.json").version'}`).stdout.trim()
+    const inProject = $({ cwd: project, quiet: true, env: cleanEnvironment() })
+    await s.step('install it and vitest into an empty project', async () => {
+      await $`mkdir -p ${project}`
+      await inProject`npm init -y`
+      await inProject`npm install --save-dev --no-audit --no-fund --prefer-offline ${tarball} vitest@${vitestVersion}`
+    })
+    const scaffolded = await s.step('npx kube-scenarios init', () => inProject`npx kube-scenarios init`)
+    for (const file of ['vitest.config.ts', 'scenarios/example.test.ts', 'fixtures/example/web.yaml']) expect(scaffolded.stdout).toContain(file)
+
+    const kubeconfig = path.join(work, 'kubeconfig')
+    writeFileSync(kubeconfig, kubeconfigForBorrowing(s.cluster), { mode: 0o600 })
+    const run = await s.step('npm test in the project, on this run\'s cluster', () =>
+      $({ cwd: project, quiet: true, nothrow: true, env: { ...cleanEnvironment(), CI: 'true', KUBE_SCENARIOS_CLUSTER: 'kubeconfig', KUBE_SCENARIOS_KUBECONFIG: kubeconfig } })`npm test`,
+    )
+    const output = `${run.stdout}\n${run.stderr}`
+    s.timeline.note(`the project's run ended: ${output.trim().split('\n').at(-1)}`)
+    expect(run.exitCode, output).toBe(0)
+    expect(output.trim().split('\n').at(-1)).toBe('2 passed, 0 failed')
+    expect(existsSync(path.join(project, 'reports', 'latest', 'index.html'))).toBe(true)
+  })
+})

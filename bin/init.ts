@@ -7,6 +7,8 @@ import { PACKAGE_ROOT } from '../lib/package-root.js'
 
 const TEMPLATE_DIR = path.join(PACKAGE_ROOT, 'templates', 'project')
 const SCRIPTS = { test: 'vitest run', scenarios: 'vitest run --project scenarios' }
+/** What `npm init` writes as the test script: a placeholder, not a script of the user's. */
+const NPM_PLACEHOLDER_TEST = /^echo "Error: no test specified" && exit 1$/
 
 export interface InitOptions {
   force?: boolean
@@ -35,7 +37,8 @@ export function init(target: string, options: InitOptions = {}): string[] {
     ? (JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, unknown>)
     : { name: path.basename(path.resolve(target)), private: true }
   const scripts = { ...((manifest.scripts as Record<string, string>) ?? {}) }
-  const kept = Object.keys(SCRIPTS).filter((name) => scripts[name] !== undefined && scripts[name] !== SCRIPTS[name as keyof typeof SCRIPTS] && !options.force)
+  const ours = (name: string, command: string | undefined) => command === undefined || command === SCRIPTS[name as keyof typeof SCRIPTS] || (name === 'test' && NPM_PLACEHOLDER_TEST.test(command))
+  const kept = Object.keys(SCRIPTS).filter((name) => !ours(name, scripts[name]) && !options.force)
   for (const [name, command] of Object.entries(SCRIPTS)) if (!kept.includes(name)) scripts[name] = command
   writeFileSync(manifestFile, `${JSON.stringify({ ...manifest, scripts }, null, 2)}\n`)
   written.push('package.json')

@@ -41,9 +41,10 @@ describe('your-project', () => {
       $({ cwd: project, quiet: true, nothrow: true, env: { ...cleanEnvironment(), CI: 'true', KUBE_SCENARIOS_CLUSTER: 'kubeconfig', KUBE_SCENARIOS_KUBECONFIG: kubeconfig } })`npm test`,
     )
     const output = `${run.stdout}\n${run.stderr}`
-    s.timeline.note(`the project's run ended: ${output.trim().split('\n').at(-1)}`)
+    const summary = run.stdout.trim().split('\n').at(-1)
+    s.timeline.note(`the project's run ended: ${summary}`)
     expect(run.exitCode, output).toBe(0)
-    expect(output.trim().split('\n').at(-1)).toBe('2 passed, 0 failed')
+    expect(summary, output).toBe('2 passed, 0 failed')
     expect(existsSync(path.join(project, 'reports', 'latest', 'index.html'))).toBe(true)
   })
 })

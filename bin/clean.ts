@@ -25,8 +25,8 @@ export async function clean(options: CleanOptions = {}): Promise<void> {
   sweepTempFiles(options, log)
 }
 
-/** A run's kubeconfig (credentials) and reaper log in the temp folder, named after the run. */
-const RUN_TEMP_FILE = /^kube-scenarios-(?:reaper-)?(\d{8}-[0-9a-f]{6})\.(?:kubeconfig|log)$/
+/** A run's kubeconfigs (credentials: the reaper's, kubectl's) and reaper log in the temp folder, named after the run. */
+const RUN_TEMP_FILE = /^kube-scenarios-(?:reaper-)?(\d{8}-[0-9a-f]{6})(?:-kubectl-\d+)?\.(?:kubeconfig|log)$/
 
 function sweepTempFiles(options: CleanOptions, log: (line: string) => void): void {
   const files = readdirSync(tmpdir()).filter((f) => {

@@ -181,6 +181,8 @@ export class K3sCluster implements RunningCluster {
       imageOverrides: {},
       nodePortUrls,
       ingressUrl: `http://${this.host}:${server.getMappedPort(TRAEFIK_HTTP_PORT)}`,
+      // k3s ships kubectl; inside the server it reads the cluster's own admin kubeconfig.
+      kubectl: { command: ['docker', 'exec', server.getId(), 'kubectl'], needsKubeconfig: false },
     }
   }
 

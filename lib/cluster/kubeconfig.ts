@@ -22,6 +22,8 @@ export interface HeldCluster {
   imageOverrides: Record<string, string>
   /** The holding process's cluster control endpoint (adds nodes). */
   controlUrl?: string
+  /** The cluster's own kubectl (see ClusterInfo.kubectl). */
+  kubectl?: ClusterInfo['kubectl']
 }
 
 /** A kubeconfig that also carries the held cluster's description (kubectl ignores extensions it does not know). */
@@ -43,6 +45,7 @@ export function kubeconfigForBorrowing(cluster: ClusterInfo): string {
     ...(cluster.ingressUrl ? { ingressUrl: cluster.ingressUrl } : {}),
     imageOverrides: cluster.imageOverrides,
     ...(cluster.controlUrl ? { controlUrl: cluster.controlUrl } : {}),
+    ...(cluster.kubectl ? { kubectl: cluster.kubectl } : {}),
   })
 }
 
@@ -135,6 +138,7 @@ export const kubeconfigProvider: ClusterProvider = {
       nodePortUrls: held?.nodePortUrls ?? (address ? Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${address}:${port}`])) : {}),
       // Where this cluster's Ingress controller answers is the team's to say.
       ...(ingressUrl ? { ingressUrl } : {}),
+      ...(held?.kubectl ? { kubectl: held.kubectl } : {}),
     }
     let nodeCount = nodes.length
     return {

@@ -22,6 +22,8 @@ interface LocalManifest {
   nodeImage: string
   kubernetesVersion: string
   imageOverrides: Record<string, string>
+  /** The kubectl compiled with the cluster's components. */
+  kubectl?: string
 }
 
 function readManifest(): LocalManifest | undefined {
@@ -154,6 +156,7 @@ class LocalCluster implements RunningCluster {
       imageOverrides: this.manifest.imageOverrides,
       nodePortUrls,
       ingressUrl: nodePortUrls[String(INGRESS_NODE_PORT)],
+      ...(this.manifest.kubectl ? { kubectl: { command: [this.manifest.kubectl], needsKubeconfig: true } } : {}),
     }
   }
 

@@ -36,6 +36,11 @@ export interface ClusterInfo {
   ingressUrl?: string
   /** Where test workers ask the run's process to grow the cluster (see cluster/control.ts). */
   controlUrl?: string
+  /**
+   * The command that runs this cluster's own kubectl, when the provider has one: the binary the
+   * offline build compiled, or `docker exec <k3s server> kubectl` (which needs no kubeconfig).
+   */
+  kubectl?: { command: string[]; needsKubeconfig: boolean }
 }
 
 /** Why a provider can or cannot serve on this machine (for `auto` and for error messages). */

@@ -44,6 +44,7 @@ describe('the k3s cluster', () => {
 
   const fakeStarted = (name: string) => ({
     name,
+    getId: () => `id-${name}`,
     getHost: () => 'localhost',
     getMappedPort: (port: number) => 40000 + port,
     getIpAddress: (networkName: string) => (networkName === 'kube-scenarios-run1' ? '172.18.0.2' : 'wrong-network'),

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 import { startVitest } from 'vitest/node'
 import { checkReportInBrowser } from '../lib/report/browser-check.js'
 import { LATEST_DIR, regenerateReport } from '../lib/report/report-files.js'
-import { planRun } from './run-plan.js'
+import { planRun, type RunPlan } from './run-plan.js'
 
 /** The project being tested: its vitest config, scenarios/, fixtures/ and reports/ (this repository, or a user's). */
 const PROJECT = process.cwd()
@@ -18,6 +18,11 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
       Runs the scenarios (all, the recipes named, e.g. scaling, or the tests named by ID,
       e.g. S2 U5), prints progress, writes DIR/<run-id>/index.html and junit.xml (DIR: reports).
       Exits 1 when a test fails.
+  kube-scenarios soak [--runs N] [--reuse-cluster] [recipe|ID...] [run's options]
+      Runs the selection N times (default 10; a fresh cluster each run, or one shared cluster
+      with --reuse-cluster) and prints per ID how often it passed and failed, from the run
+      history (the HTML report shows the same as history dots and flake rates). Exits 1 when a
+      run failed.
   kube-scenarios init [DIR] [--force]
       Scaffolds a project in DIR (default: here): vitest.config.ts with the kube-scenarios preset,
       scenarios/example.test.ts with its fixture, test scripts in package.json. Refuses to
@@ -43,7 +48,7 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
 
 type Command = (args: string[]) => Promise<number>
 
-const COMMANDS: Record<string, Command> = { run, init: scaffold, up: holdUp, down: holdDown, kubectl: runKubectl, report, clean: sweep }
+const COMMANDS: Record<string, Command> = { run, soak: soakRuns, init: scaffold, up: holdUp, down: holdDown, kubectl: runKubectl, report, clean: sweep }
 
 /** Runs one command line; returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -62,34 +67,67 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      cluster: { type: 'string' },
-      nodes: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      report: { type: 'string' },
-      'keep-namespaces': { type: 'boolean' },
-    },
-  })
+const RUN_OPTIONS = {
+  cluster: { type: 'string' },
+  nodes: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  report: { type: 'string' },
+  'keep-namespaces': { type: 'boolean' },
+} as const
+
+interface RunValues {
+  cluster?: string
+  nodes?: string
+  kubeconfig?: string
+  report?: string
+  'keep-namespaces'?: boolean
+}
+
+/** Checks the run options and plans the selection; the harness and reporters read the settings from the environment. */
+function prepareRun(values: RunValues, positionals: string[]): RunPlan {
   if (values.cluster && !CLUSTERS.includes(values.cluster)) throw new Error(`--cluster must be one of ${CLUSTERS.join(', ')}, not "${values.cluster}"`)
   parseNodes(values.nodes)
   const plan = planRun(positionals, path.join(PROJECT, 'scenarios'))
   for (const note of plan.notes ?? []) process.stdout.write(`kube-scenarios: ${note}\n`)
-
-  // The harness and the reporters read their settings from the environment.
   if (values.cluster) process.env.KUBE_SCENARIOS_CLUSTER = values.cluster
   if (values.nodes) process.env.KUBE_SCENARIOS_NODES = values.nodes
   if (values.kubeconfig) process.env.KUBE_SCENARIOS_KUBECONFIG = path.resolve(values.kubeconfig)
   if (values['keep-namespaces']) process.env.KUBE_SCENARIOS_KEEP_NAMESPACES = '1'
   process.env.KUBE_SCENARIOS_REPORT_DIR = path.resolve(values.report ?? process.env.KUBE_SCENARIOS_REPORT_DIR ?? path.join(PROJECT, 'reports'))
+  return plan
+}
 
+/** One vitest run of the plan; returns its exit code. */
+async function runPlan(plan: RunPlan): Promise<number> {
   const vitest = await startVitest('test', plan.files, { root: PROJECT, run: true, watch: false, project: 'scenarios', testNamePattern: plan.testNamePattern })
   // close() runs the global teardown: the cluster stops with everything it created.
   await vitest.close()
   return process.exitCode === undefined || process.exitCode === 0 ? 0 : 1
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: RUN_OPTIONS })
+  return runPlan(prepareRun(values, positionals))
+}
+
+async function soakRuns(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...RUN_OPTIONS, runs: { type: 'string' }, 'reuse-cluster': { type: 'boolean' } } })
+  const runs = Number(values.runs ?? 10)
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive whole number, not "${values.runs}"`)
+  if (values['reuse-cluster'] && values.cluster === 'kubeconfig') throw new Error('--reuse-cluster starts a cluster to share; with --cluster kubeconfig every run already borrows yours')
+  const plan = prepareRun({ ...values, cluster: values['reuse-cluster'] ? undefined : values.cluster }, positionals)
+  const { soak, formatSoakTable } = await import('./soak.js')
+  const { historyFile } = await import('../lib/report/history.js')
+  const { rows, failedRuns } = await soak({
+    runs,
+    reuseCluster: Boolean(values['reuse-cluster']),
+    cluster: values.cluster,
+    nodes: parseNodes(values.nodes),
+    historyFile: historyFile(process.env.KUBE_SCENARIOS_REPORT_DIR!),
+    runOnce: () => runPlan(plan),
+  })
+  process.stdout.write(`\n${formatSoakTable(rows, runs)}\n${failedRuns} of ${runs} runs failed\n`)
+  return failedRuns === 0 ? 0 : 1
 }
 
 async function scaffold(args: string[]): Promise<number> {

@@ -48,7 +48,7 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
 
 type Command = (args: string[]) => Promise<number>
 
-const COMMANDS: Record<string, Command> = { run, soak: soakRuns, init: scaffold, up: holdUp, down: holdDown, kubectl: runKubectl, report, clean: sweep }
+const COMMANDS: Record<string, Command> = { run, soak: soakRuns, bench: runBench, init: scaffold, up: holdUp, down: holdDown, kubectl: runKubectl, report, clean: sweep }
 
 /** Runs one command line; returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -128,6 +128,12 @@ async function soakRuns(args: string[]): Promise<number> {
   })
   process.stdout.write(`\n${formatSoakTable(rows, runs)}\n${failedRuns} of ${runs} runs failed\n`)
   return failedRuns === 0 ? 0 : 1
+}
+
+/** `npm run bench` in this repository (bench/ is not part of the package). */
+async function runBench(args: string[]): Promise<number> {
+  const { main: bench } = await import('../bench/bench.js')
+  return bench(args)
 }
 
 async function scaffold(args: string[]): Promise<number> {

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-// Entry of the kube-scenarios command. Installed, it runs the compiled CLI (dist/). In its own
-// repository Node 20 cannot run the TypeScript harness itself: vitest's module runner loads
-// bin/cli.ts (transformed on the fly, no build step) and runs its main().
+// Entry of the kube-scenarios command. Installed, it runs the compiled CLI (dist/; the package
+// ships no TypeScript). In its own repository it always runs the sources, never a dist/ left by
+// packing: Node 20 cannot run TypeScript itself, so vitest's module runner loads bin/cli.ts
+// (transformed on the fly, no build step) and runs its main().
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 
 const root = path.resolve(import.meta.dirname, '..')
+const source = path.join(root, 'bin', 'cli.ts')
 const compiled = path.join(root, 'dist', 'bin', 'cli.js')
 let code = 1
-if (existsSync(compiled)) {
+if (!existsSync(source)) {
   const { main } = await import(compiled)
   code = await main(process.argv.slice(2))
 } else {

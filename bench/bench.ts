@@ -1,0 +1,170 @@
+// `npm run bench`: how fast the harness and its clusters are on this machine, as ratios to the
+// anchors the project aims at (issue "Speed"). A benchmark, not a test: it measures, it never
+// fails on a figure. It times, in one run: a warm cluster ready (1 node) and a node joining, over
+// N repetitions; the lag between an API write and the harness's watch seeing it; the chapter's
+// wall time against the sum of its tests and its per-file walls (from the newest report); the
+// offline build's steps (from the build's own timing record). Writes reports/bench/<time>.json
+// and bench.html beside the reports.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { CACHE_DIR } from '#images/lib/paths.mjs'
+import { createClients } from '../lib/api.js'
+import { startRun } from '../lib/cluster/run.js'
+import { watchObjects } from '../lib/wait.js'
+import type { RunReport } from '../lib/report/model.js'
+
+/** What the project aims at (seconds, or ms for the watch lag). */
+const ANCHORS = {
+  'cluster ready, 1 node (s)': 12,
+  'node join (s)': 10,
+  'watch lag p50 (ms)': 100,
+  'watch lag p99 (ms)': 100,
+  'chapter wall (s)': 180,
+  'cold build (s)': 900,
+} as const
+
+interface Row {
+  what: string
+  min: number
+  median: number
+  max: number
+  samples: number
+  anchor?: number
+}
+
+const quantile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+}
+const row = (what: string, values: number[]): Row => ({
+  what,
+  min: Math.min(...values),
+  median: quantile(values, 0.5),
+  max: Math.max(...values),
+  samples: values.length,
+  ...(what in ANCHORS ? { anchor: ANCHORS[what as keyof typeof ANCHORS] } : {}),
+})
+const seconds = (ms: number) => Math.round(ms / 100) / 10
+
+export interface BenchOptions {
+  repetitions: number
+  watchChanges: number
+  reportsDir: string
+  cluster?: string
+}
+
+export async function bench(options: BenchOptions): Promise<Row[]> {
+  const rows: Row[] = []
+  const ready: number[] = []
+  const joins: number[] = []
+  let lags: number[] = []
+  for (let i = 1; i <= options.repetitions; i++) {
+    console.log(`[bench] cluster ${i} of ${options.repetitions}`)
+    const started = Date.now()
+    const run = await startRun({ cluster: options.cluster ?? process.env.KUBE_SCENARIOS_CLUSTER ?? 'local', nodes: 1, log: () => undefined })
+    ready.push(seconds(Date.now() - started))
+    try {
+      const { addNode } = await import('../lib/cluster/control.js')
+      const joinStarted = Date.now()
+      await addNode(run.info)
+      joins.push(seconds(Date.now() - joinStarted))
+      if (i === options.repetitions) lags = await watchLag(run.info.kubeconfig, options.watchChanges)
+    } finally {
+      await run.stop()
+    }
+  }
+  rows.push(row('cluster ready, 1 node (s)', ready), row('node join (s)', joins))
+  rows.push(row('watch lag p50 (ms)', [quantile(lags, 0.5)]), row('watch lag p99 (ms)', [quantile(lags, 0.99)]))
+  rows.push(...chapterRows(options.reportsDir), ...buildRows())
+  return rows
+}
+
+/** Milliseconds from each write's acknowledgement to the watch delivering it, on an idle cluster. */
+async function watchLag(kubeconfig: string, changes: number): Promise<number[]> {
+  const clients = createClients(kubeconfig)
+  const name = `bench-watch-lag-${Date.now()}`
+  const namespace = 'default'
+  await clients.core.createNamespacedConfigMap({ namespace, body: { metadata: { name }, data: { n: '0' } } })
+  // Each write's value resolves the promise its measurement waits on, at the moment the watch delivers it.
+  const delivered = new Map<string, (at: number) => void>()
+  const handle = await watchObjects(clients, { apiVersion: 'v1', kind: 'ConfigMap', namespace, name }, {
+    onChange: (_all, _type, object) => delivered.get(String((object as { data?: { n?: string } }).data?.n))?.(performance.now()),
+  })
+  const lags: number[] = []
+  try {
+    for (let n = 1; n <= changes; n++) {
+      const seen = new Promise<number>((resolve) => delivered.set(String(n), resolve))
+      await clients.core.patchNamespacedConfigMap({ namespace, name, body: [{ op: 'replace', path: '/data/n', value: String(n) }] })
+      const acknowledged = performance.now()
+      lags.push(Math.max(0, (await seen) - acknowledged))
+    }
+  } finally {
+    handle.stop()
+    await clients.core.deleteNamespacedConfigMap({ namespace, name })
+  }
+  return lags
+}
+
+/** The newest chapter run: its wall time, the sum of its tests, each file's wall. */
+function chapterRows(reportsDir: string): Row[] {
+  const file = path.join(reportsDir, 'latest', 'report.json')
+  if (!existsSync(file)) return []
+  const run = JSON.parse(readFileSync(file, 'utf8')) as RunReport
+  const tests = run.files.flatMap((f) => f.tests).filter((t) => t.status !== 'skipped')
+  return [
+    row('chapter wall (s)', [seconds(run.endedAt - run.startedAt)]),
+    row('chapter: sum of test durations (s)', [seconds(tests.reduce((sum, t) => sum + t.durationMs, 0))]),
+    ...run.files.map((f) => row(`file ${f.recipe} wall (s)`, [seconds(f.durationMs)])),
+  ]
+}
+
+/** The offline build's step times as it recorded them, and their sum (a cold build). */
+function buildRows(): Row[] {
+  const file = path.join(CACHE_DIR, 'build-timings.json')
+  if (!existsSync(file)) return []
+  const timings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { seconds: number }>
+  const steps = Object.entries(timings).map(([step, { seconds: s }]) => row(`build ${step} (s)`, [s]))
+  return [...steps, row('cold build (s)', [Object.values(timings).reduce((sum, t) => sum + t.seconds, 0)])]
+}
+
+export function formatRows(rows: readonly Row[]): string {
+  const header = `${'measure'.padEnd(40)} ${'min'.padStart(8)} ${'median'.padStart(8)} ${'max'.padStart(8)} ${'n'.padStart(4)} ${'anchor'.padStart(7)} ${'ratio'.padStart(6)}`
+  return [
+    header,
+    ...rows.map((r) => {
+      const ratio = r.anchor ? (r.median / r.anchor).toFixed(2) : ''
+      return `${r.what.padEnd(40)} ${String(r.min).padStart(8)} ${String(r.median).padStart(8)} ${String(r.max).padStart(8)} ${String(r.samples).padStart(4)} ${String(r.anchor ?? '').padStart(7)} ${ratio.padStart(6)}`
+    }),
+  ].join('\n')
+}
+
+/** A self-contained page: one bar per anchored measure, its median against the anchor line. */
+export function benchPage(rows: readonly Row[], at: string): string {
+  const anchored = rows.filter((r) => r.anchor)
+  const bars = anchored
+    .map((r, i) => {
+      const ratio = r.median / r.anchor!
+      const width = Math.min(400, Math.round(200 * ratio))
+      const y = 30 + i * 28
+      return `<text x="0" y="${y + 14}">${r.what}</text><rect x="230" y="${y}" width="${width}" height="18" fill="${ratio <= 1 ? '#2e7d32' : '#c62828'}"/><text x="${236 + width}" y="${y + 14}">${r.median} (${ratio.toFixed(2)}×)</text>`
+    })
+    .join('')
+  const height = 40 + anchored.length * 28
+  const escaped = formatRows(rows).replace(/&/g, '&amp;').replace(/</g, '&lt;')
+  return `<!doctype html><meta charset="utf-8"><title>kube-scenarios bench ${at}</title><body style="font-family:sans-serif"><h1>kube-scenarios bench</h1><p>${at}; bars: median against the anchor (the line at 1×)</p><svg width="760" height="${height}" font-size="12"><line x1="430" y1="20" x2="430" y2="${height}" stroke="#555" stroke-dasharray="4"/>${bars}</svg><pre>${escaped}</pre></body>`
+}
+
+export async function main(args: string[]): Promise<number> {
+  const repetitions = Number(args[args.indexOf('--repetitions') + 1] ?? 3) || 3
+  const reportsDir = path.resolve(process.env.KUBE_SCENARIOS_REPORT_DIR ?? 'reports')
+  const rows = await bench({ repetitions: args.includes('--repetitions') ? repetitions : 3, watchChanges: 300, reportsDir })
+  const at = new Date().toISOString()
+  const table = formatRows(rows)
+  console.log(`\n${table}`)
+  const dir = path.join(reportsDir, 'bench')
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(path.join(dir, `${at.replace(/[:.]/g, '-')}.json`), `${JSON.stringify({ at, rows }, null, 2)}\n`)
+  writeFileSync(path.join(dir, 'bench.html'), benchPage(rows, at))
+  console.log(`\nwritten: ${dir}/bench.html and ${at.replace(/[:.]/g, '-')}.json`)
+  return 0
+}

@@ -38,7 +38,11 @@ async function startAndKill(cluster: string, env: Record<string, string>, runnin
     description: 'the child run says its cluster is ready',
     timeoutMs: 180_000,
   })
-  await running(runId)
+  let exited: string | undefined
+  child.once('exit', (code, signal) => (exited = `exited by itself (${signal ?? code}) before it was killed`))
+  await running(runId).catch((error: Error) => {
+    throw new Error(`${error.message}\nthe child run ${exited ?? 'still runs'}; its output ends:\n${output.slice(-2000)}`)
+  })
   const group = child.pid!
   process.kill(group, 'SIGKILL')
   s.timeline.note(`killed run ${runId} (process ${group}) with SIGKILL`)
@@ -85,7 +89,7 @@ describe('kill-9', () => {
         retryUntil(
           async () => {
             const { items } = await s.api.core.listNamespace({ labelSelector: `kube-scenarios.dev/run=${runId}` })
-            return items.length ? { value: undefined } : { reason: 'no namespace of the run yet' }
+            return items.length ? { value: true } : { reason: 'no namespace of the run yet' }
           },
           { description: 'the child run created its namespace', timeoutMs: 60_000 },
         ).then(() => undefined),
@@ -101,13 +105,13 @@ describe('kill-9', () => {
   test('a run on its own cluster killed with SIGKILL leaves no container, network, process or temp file', async () => {
     // The provider this run uses, when it makes clusters; a borrowed one's machine decides by itself.
     const provider = s.cluster.provider === 'kubeconfig' ? 'auto' : s.cluster.provider
-    const killed = await s.step(`start a run of C2 on a ${provider} cluster of its own and kill it mid-test`, () =>
+    const killed = await s.step(`start a run of C2 on a ${provider} cluster of its own and kill it mid-run`, () =>
       startAndKill(provider, {}, (runId) =>
         retryUntil(
           async () => {
             const workers = (await processesOf({ runId, group: -1 })).length
             const containers = (await dockerLeftovers(runId)).length
-            return containers > 0 && workers > 0 ? { value: undefined } : { reason: `containers ${containers}, reaper ${workers}` }
+            return containers > 0 && workers > 0 ? { value: true } : { reason: `containers ${containers}, reaper ${workers}` }
           },
           { description: 'the child run has its cluster containers and its reaper', timeoutMs: 60_000 },
         ).then(() => undefined),

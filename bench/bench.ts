@@ -36,11 +36,12 @@ const quantile = (values: number[], q: number) => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 }
+const round = (value: number) => Math.round(value * 100) / 100
 const row = (what: string, values: number[]): Row => ({
   what,
-  min: Math.min(...values),
-  median: quantile(values, 0.5),
-  max: Math.max(...values),
+  min: round(Math.min(...values)),
+  median: round(quantile(values, 0.5)),
+  max: round(Math.max(...values)),
   samples: values.length,
   ...(what in ANCHORS ? { anchor: ANCHORS[what as keyof typeof ANCHORS] } : {}),
 })
@@ -79,7 +80,10 @@ export async function bench(options: BenchOptions): Promise<Row[]> {
   return rows
 }
 
-/** Milliseconds from each write's acknowledgement to the watch delivering it, on an idle cluster. */
+/**
+ * Milliseconds from each write's acknowledgement to the watch delivering it, on an idle cluster
+ * (0 when the event arrived before the write's response).
+ */
 async function watchLag(kubeconfig: string, changes: number): Promise<number[]> {
   const clients = createClients(kubeconfig)
   const name = `bench-watch-lag-${Date.now()}`

@@ -1,6 +1,6 @@
 // The cluster's own kubectl, for claims that the harness's helpers behave as kubectl does (a
 // parity scenario runs both on the same cluster). Its kubeconfig goes to a file of this process
-// (0600), removed when the process ends.
+// (0600), named after the run: removed when the process exits, else by the run's reaper.
 import { execFile } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

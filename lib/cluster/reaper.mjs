@@ -3,7 +3,9 @@
 // its parent to close stdin — normal end, Ctrl-C or a crash, even SIGKILL — then removes every
 // container and network labelled with the run id and, unless told to keep them, the run's
 // namespaces. It stands in for testcontainers' Ryuk, whose image cannot be pulled or built here.
-import { appendFileSync, rmSync } from 'node:fs'
+import { appendFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import * as k8s from '@kubernetes/client-node'
 import { getContainerRuntimeClient } from 'testcontainers'
 
@@ -31,8 +33,11 @@ async function sweep() {
     failed = true
     log(`sweep failed: ${error?.stack ?? error}`)
   }
-  // The run's credentials go with it; the log stays only to explain a failed sweep.
-  if (kubeconfigFile) rmSync(kubeconfigFile, { force: true })
+  // The run's credentials (its kubeconfig, kubectl's copies in the workers) go with it; the log
+  // stays only to explain a failed sweep.
+  for (const file of readdirSync(tmpdir()).filter((f) => f.startsWith(`kube-scenarios-${runId}`))) {
+    rmSync(path.join(tmpdir(), file), { force: true })
+  }
   if (!failed) rmSync(logFile, { force: true })
   process.exit(0)
 }

@@ -5,7 +5,7 @@ import { startFakeApiServer, type FakeApiServer } from './fake-api-server.js'
 
 let server: FakeApiServer
 beforeAll(async () => {
-  server = await startFakeApiServer((req, res) => {
+  server = await startFakeApiServer((_req, res) => {
     const status = { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'deployments.apps "my-nginx" not found', reason: 'NotFound', details: { name: 'my-nginx', group: 'apps', kind: 'deployments' }, code: 404 }
     res.writeHead(404, { 'content-type': 'application/json', 'audit-id': 'abc' }).end(JSON.stringify(status))
   })

@@ -40,15 +40,19 @@ function byRecipeId(a: string, b: string): number {
   return a.localeCompare(b, undefined, { numeric: true })
 }
 
+/** Tests that share an ID (J4, C4's cases) are keyed by their names: keep the column readable. */
+const NAME_WIDTH = 48
+const shorten = (key: string) => (key.length > NAME_WIDTH ? `${key.slice(0, NAME_WIDTH - 1)}…` : key)
+
 export function formatSoakTable(rows: readonly SoakRow[], runs: number): string {
   const flaky = rows.filter((r) => r.failed > 0)
   const lines = rows.map((r) => {
     const ran = r.passed + r.failed
     const rate = ran ? `${((100 * r.failed) / ran).toFixed(0)}%` : '-'
-    return `${r.id.padEnd(36)} ${String(r.passed).padStart(6)} ${String(r.failed).padStart(6)} ${String(r.missing).padStart(7)} ${rate.padStart(7)}`
+    return `${shorten(r.id).padEnd(NAME_WIDTH)} ${String(r.passed).padStart(6)} ${String(r.failed).padStart(6)} ${String(r.missing).padStart(7)} ${rate.padStart(7)}`
   })
   return [
-    `${'ID'.padEnd(36)} ${'passed'.padStart(6)} ${'failed'.padStart(6)} ${'not run'.padStart(7)} ${'failed%'.padStart(7)}`,
+    `${'ID'.padEnd(NAME_WIDTH)} ${'passed'.padStart(6)} ${'failed'.padStart(6)} ${'not run'.padStart(7)} ${'failed%'.padStart(7)}`,
     ...lines,
     flaky.length ? `${flaky.length} of ${rows.length} IDs failed at least once in ${runs} runs: ${flaky.map((r) => r.id).join(', ')}` : `every ID passed in all ${runs} runs`,
   ].join('\n')

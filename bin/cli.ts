@@ -24,7 +24,7 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
       history (the HTML report shows the same as history dots and flake rates). Exits 1 when a
       run failed.
   kube-scenarios init [DIR] [--force]
-      Scaffolds a project in DIR (default: here): vitest.config.ts with the kube-scenarios preset,
+      Scaffolds a project in DIR (default: here): vitest.config.mts with the kube-scenarios preset,
       scenarios/example.test.ts with its fixture, test scripts in package.json. Refuses to
       overwrite existing files (names them) unless --force.
   kube-scenarios up [--cluster local|k3s|auto] [--nodes N] [--kubeconfig-out FILE]

@@ -33,7 +33,7 @@ describe('your-project', () => {
       await inProject`npm install --save-dev --no-audit --no-fund --prefer-offline ${tarball} vitest@${vitestVersion}`
     })
     const scaffolded = await s.step('npx kube-scenarios init', () => inProject`npx kube-scenarios init`)
-    for (const file of ['vitest.config.ts', 'scenarios/example.test.ts', 'fixtures/example/web.yaml']) expect(scaffolded.stdout).toContain(file)
+    for (const file of ['vitest.config.mts', 'scenarios/example.test.ts', 'fixtures/example/web.yaml']) expect(scaffolded.stdout).toContain(file)
 
     const kubeconfig = path.join(work, 'kubeconfig')
     writeFileSync(kubeconfig, kubeconfigForBorrowing(s.cluster), { mode: 0o600 })

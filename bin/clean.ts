@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import path from 'node:path'
 import { getContainerRuntimeClient } from 'testcontainers'
-import { MANAGED_LABEL, RUN_LABEL, runNetworkName } from '../lib/cluster/provider.js'
+import { MANAGED_LABEL, RUN_LABEL, firstLine, runNetworkName } from '../lib/cluster/provider.js'
 
 export interface CleanOptions {
   /** Only this run's leftovers; default every run's (including a run in progress). */
@@ -79,8 +79,4 @@ async function sweepNamespaces(options: CleanOptions, log: (line: string) => voi
 
 function verb(options: CleanOptions): string {
   return options.dryRun ? 'would remove' : 'removing'
-}
-
-function firstLine(error: Error): string {
-  return String(error?.message ?? error).split('\n')[0]!
 }

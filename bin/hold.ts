@@ -71,12 +71,12 @@ export async function up(options: UpOptions): Promise<void> {
 
 /** What a person needs to use the held cluster. */
 export function heldClusterText(held: HeldCluster, version: string, kubeconfigFile: string): string {
-  const kubectl = kubectlBinary()
+  const ownKubectl = held.kubectl?.needsKubeconfig ? held.kubectl.command[0] : undefined
   const lines = [
     '',
     `cluster ${held.runId} is up (${held.provider}, Kubernetes ${version})`,
     `  export KUBECONFIG=${kubeconfigFile}`,
-    `  kubectl:    npx kube-scenarios kubectl get nodes${kubectl.builtHere ? `   (or ${kubectl.path})` : ''}`,
+    `  kubectl:    npx kube-scenarios kubectl get nodes${ownKubectl ? `   (or ${ownKubectl})` : ''}`,
     `  scenarios:  npx kube-scenarios run --cluster kubeconfig --kubeconfig ${kubeconfigFile} [recipe|ID...]`,
     '  NodePorts:  ' + Object.entries(held.nodePortUrls).map(([port, url]) => `${port} -> ${url}`).join(', '),
     ...(held.ingressUrl ? [`  Ingress:    ${held.ingressUrl}`] : []),
@@ -140,10 +140,10 @@ export async function down(runId: string | undefined, log: (line: string) => voi
   log(`cluster ${held.runId} is down`)
 }
 
-/** The kubectl to use: the one the offline build compiled, else the one on PATH. */
-function kubectlBinary(): { path: string; builtHere: boolean } {
-  const manifest = existsSync(LOCAL_MANIFEST) ? (JSON.parse(readFileSync(LOCAL_MANIFEST, 'utf8')) as { kubectl?: string }) : {}
-  return manifest.kubectl && existsSync(manifest.kubectl) ? { path: manifest.kubectl, builtHere: true } : { path: 'kubectl', builtHere: false }
+/** The cluster's own kubectl as its kubeconfig describes it (a held cluster's), else the one on PATH. */
+function kubectlOf(kubeconfigFile: string): string[] {
+  const own = existsSync(kubeconfigFile) ? heldClusterOf(readFileSync(kubeconfigFile, 'utf8'))?.kubectl : undefined
+  return own?.command ?? ['kubectl']
 }
 
 /** Runs kubectl against KUBECONFIG, else the held cluster (the only one, or --run's); returns its exit code. */
@@ -152,10 +152,11 @@ export async function kubectl(args: string[]): Promise<number> {
   if (args[0] === '--run') [, runId, ...args] = args
   const env = { ...process.env }
   if (runId || !env.KUBECONFIG) env.KUBECONFIG = pickHeld(runId).kubeconfig
-  const binary = kubectlBinary().path
+  // KUBECONFIG may list several files; the first describes the cluster kubectl talks to.
+  const [binary, ...prefix] = kubectlOf(env.KUBECONFIG.split(path.delimiter)[0]!)
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: 'inherit', env })
-    child.once('error', (error) => reject(new Error(`cannot run ${binary}: ${error.message} (build it with \`npm run images\`, or install kubectl)`)))
+    const child = spawn(binary!, [...prefix, ...args], { stdio: 'inherit', env })
+    child.once('error', (error) => reject(new Error(`cannot run ${binary}: ${error.message} (install kubectl, or hold a cluster with \`kube-scenarios up\`)`)))
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
   })
 }

@@ -9,9 +9,9 @@ import path from 'node:path'
 import { afterAll, describe, test } from 'vitest'
 import { $ } from 'zx'
 import { kubeconfigForBorrowing, resourcesGone, retryUntil, useScenario } from '../lib/index.js'
+import { REPOSITORY, environmentOfNestedRun } from './nested-run.js'
 
 const s = useScenario('kill-9')
-const REPOSITORY = path.resolve(import.meta.dirname, '..')
 const work = mkdtempSync(path.join(tmpdir(), 'kube-scenarios-kill-9-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 const LEFTOVER_TIMEOUT_MS = 90_000
@@ -24,10 +24,9 @@ interface KilledRun {
 
 /** Starts `kube-scenarios run C2` with these settings, waits until its test is running, and kills it with SIGKILL. */
 async function startAndKill(cluster: string, env: Record<string, string>, running: (runId: string) => Promise<void>): Promise<KilledRun> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(VITEST|KUBE_SCENARIOS_|TEST$|NODE_ENV$)/.test(name)))
   const child = spawn(process.execPath, ['bin/kube-scenarios.mjs', 'run', 'C2', '--cluster', cluster, '--report', path.join(work, 'reports')], {
     cwd: REPOSITORY,
-    env: { ...clean, CI: 'true', ...env },
+    env: { ...environmentOfNestedRun(), CI: 'true', ...env },
     detached: true, // its own process group, so that its workers can be counted
     stdio: ['ignore', 'pipe', 'pipe'],
   })

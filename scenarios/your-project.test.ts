@@ -7,16 +7,11 @@ import path from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { $ } from 'zx'
 import { kubeconfigForBorrowing, useScenario } from '../lib/index.js'
+import { REPOSITORY, environmentOfNestedRun } from './nested-run.js'
 
 const s = useScenario('your-project')
-const REPOSITORY = path.resolve(import.meta.dirname, '..')
 const work = mkdtempSync(path.join(tmpdir(), 'kube-scenarios-your-project-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
-
-/** This process's environment without what vitest and this run set: the project's run is its own. */
-function cleanEnvironment(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(VITEST|KUBE_SCENARIOS_|TEST$|NODE_ENV$)/.test(name)))
-}
 
 describe('your-project', () => {
   test('the packed package installs into an empty project, init scaffolds it, and its example passes on this cluster', async () => {
@@ -26,7 +21,7 @@ describe('your-project', () => {
       return path.join(work, (JSON.parse(packed.stdout) as Array<{ filename: string }>)[0]!.filename)
     })
     const vitestVersion = (await $({ cwd: REPOSITORY, quiet: true })`node -p ${'require("vitest/package.json").version'}`).stdout.trim()
-    const inProject = $({ cwd: project, quiet: true, env: cleanEnvironment() })
+    const inProject = $({ cwd: project, quiet: true, env: environmentOfNestedRun() })
     await s.step('install it and vitest into an empty project', async () => {
       await $`mkdir -p ${project}`
       await inProject`npm init -y`
@@ -38,7 +33,7 @@ describe('your-project', () => {
     const kubeconfig = path.join(work, 'kubeconfig')
     writeFileSync(kubeconfig, kubeconfigForBorrowing(s.cluster), { mode: 0o600 })
     const run = await s.step('npm test in the project, on this run\'s cluster', () =>
-      $({ cwd: project, quiet: true, nothrow: true, env: { ...cleanEnvironment(), CI: 'true', KUBE_SCENARIOS_CLUSTER: 'kubeconfig', KUBE_SCENARIOS_KUBECONFIG: kubeconfig } })`npm test`,
+      $({ cwd: project, quiet: true, nothrow: true, env: { ...environmentOfNestedRun(), CI: 'true', KUBE_SCENARIOS_CLUSTER: 'kubeconfig', KUBE_SCENARIOS_KUBECONFIG: kubeconfig } })`npm test`,
     )
     const output = `${run.stdout}\n${run.stderr}`
     const summary = run.stdout.trim().split('\n').at(-1)

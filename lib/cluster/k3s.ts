@@ -7,7 +7,7 @@ import { GenericContainer, ImageName, Network, Wait, getContainerRuntimeClient, 
 import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
-import { MAPPED_NODE_PORTS, MANAGED_LABEL, RUN_LABEL, reachableHost, runNetworkName, type ClusterInfo, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
+import { MAPPED_NODE_PORTS, MANAGED_LABEL, RUN_LABEL, firstLine, reachableHost, runNetworkName, type ClusterInfo, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
 
 /** Pinned k3s release (Kubernetes 1.34, like the offline cluster). */
 export const K3S_IMAGE = process.env.KUBE_SCENARIOS_K3S_IMAGE ?? 'rancher/k3s:v1.34.1-k3s1'
@@ -218,8 +218,4 @@ export function kubeconfigForHost(kubeconfig: string, host: string, port: number
 
 function seconds(since: number): string {
   return `${((Date.now() - since) / 1000).toFixed(1)} s`
-}
-
-function firstLine(error: unknown): string {
-  return String((error as Error)?.message ?? error).split('\n')[0]!
 }

@@ -8,7 +8,7 @@ import { homedir } from 'node:os'
 import path from 'node:path'
 import YAML from 'yaml'
 import { addNode } from './control.js'
-import { MAPPED_NODE_PORTS, UnsupportedByProviderError, type ClusterInfo, type ClusterProvider, type ProviderName, type RunningCluster } from './provider.js'
+import { MAPPED_NODE_PORTS, UnsupportedByProviderError, firstLine, type ClusterInfo, type ClusterProvider, type ProviderName, type RunningCluster } from './provider.js'
 
 /** Name of the kubeconfig extension in which `kube-scenarios up` describes the cluster it holds. */
 export const HELD_CLUSTER_EXTENSION = 'kube-scenarios.dev/held-cluster'
@@ -118,7 +118,7 @@ export const kubeconfigProvider: ClusterProvider = {
       const version = await kc.makeApiClient(k8s.VersionApi).getCode()
       return { ok: true, reason: `context ${kc.getCurrentContext()} answers at ${cluster.server} (${version.gitVersion})` }
     } catch (error) {
-      return { ok: false, reason: `the kubeconfig's cluster does not answer (${(error as Error).message.split('\n')[0]})` }
+      return { ok: false, reason: `the kubeconfig's cluster does not answer (${firstLine(error)})` }
     }
   },
   async start(request): Promise<RunningCluster> {

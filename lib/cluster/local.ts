@@ -8,7 +8,7 @@ import { LOCAL_MANIFEST } from '#images/lib/paths.mjs'
 import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
-import { INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, RUN_LABEL, reachableHost, runNetworkName, subjectAltName, type ClusterInfo, type ClusterProvider, type RunningCluster } from './provider.js'
+import { INGRESS_NODE_PORT, MANAGED_LABEL, firstLine, MAPPED_NODE_PORTS, RUN_LABEL, reachableHost, runNetworkName, subjectAltName, type ClusterInfo, type ClusterProvider, type RunningCluster } from './provider.js'
 
 const API_PORT = 6443
 const NODE_START_TIMEOUT_MS = 180_000
@@ -41,7 +41,7 @@ export const localProvider: ClusterProvider = {
       await docker.getImage(manifest.nodeImage).inspect()
       return { ok: true, reason: `node image ${manifest.nodeImage} (Kubernetes ${manifest.kubernetesVersion}) is built` }
     } catch (error) {
-      return { ok: false, reason: `node image ${manifest.nodeImage} is not in Docker (${(error as Error).message.split('\n')[0]}); run \`npm run images\`` }
+      return { ok: false, reason: `node image ${manifest.nodeImage} is not in Docker (${firstLine(error)}); run \`npm run images\`` }
     }
   },
   async start(request) {

@@ -67,6 +67,11 @@ export interface RunningCluster {
   stop(): Promise<void>
 }
 
+/** An error's first line: what a one-line refusal or log entry shows of it. */
+export function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split('\n')[0]!
+}
+
 /** Raised when a provider is asked for something its kind of cluster cannot do. */
 export class UnsupportedByProviderError extends Error {
   constructor(provider: ProviderName, what: string, hint: string) {

@@ -80,28 +80,73 @@ export interface ScaleDownCandidate {
  * controller's ranking (ActivePodsWithRanks in pkg/controller, LogarithmicScaleDown on): pods
  * sharing a node with more siblings first; then, when Ready times differ, the more recently Ready
  * on a log2 scale of age (same bucket: lower UID); then more restarts; then, when creation times
- * differ, the newer on the same scale (same bucket: lower UID). Returns undefined when the choice
- * is not determined: a full tie across the cut (the controller's sort is unstable), or an answer
- * that changes within `clockSlackMs` of `decidedAt` (a pod at a bucket edge).
+ * differ, the newer on the same scale (same bucket: lower UID).
+ *
+ * That comparison is not always an order: two pods Ready in the same second fall through to their
+ * creation times while each of them meets a third pod on UIDs, so the result of Go's sort can
+ * depend on the order the informer lists the pods in, which nobody observes. Returns undefined
+ * when the answer is not determined: when some listing order gives other victims (every order is
+ * tried, sorted as Go sorts a short slice), or when it changes within `clockSlackMs` of `decidedAt`
+ * (a pod at a bucket edge).
  */
 export function scaleDownVictims(pods: readonly ScaleDownCandidate[], count: number, decidedAt: number, clockSlackMs = 1500): string[] | undefined {
-  const pick = (now: number): string[] | undefined => {
-    const onNode = new Map<string, number>()
-    for (const p of pods) onNode.set(p.node, (onNode.get(p.node) ?? 0) + 1)
-    const bucket = (since: number) => (now > since ? Math.floor(Math.log2((now - since) * 1e6)) : -1)
-    const byUid = (a: ScaleDownCandidate, b: ScaleDownCandidate) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0)
-    const compare = (a: ScaleDownCandidate, b: ScaleDownCandidate): number => {
-      const colocated = onNode.get(b.node)! - onNode.get(a.node)!
-      if (colocated) return colocated
-      if (a.readySince !== b.readySince) return bucket(a.readySince) - bucket(b.readySince) || byUid(a, b)
-      if (a.restarts !== b.restarts) return b.restarts - a.restarts
-      if (a.createdAt !== b.createdAt) return bucket(a.createdAt) - bucket(b.createdAt) || byUid(a, b)
-      return 0
-    }
-    const ranked = [...pods].sort(compare)
-    if (count < ranked.length && compare(ranked[count - 1]!, ranked[count]!) === 0) return undefined
-    return ranked.slice(0, count).map((p) => p.name).sort()
+  if (count >= pods.length) return pods.map((p) => p.name).sort()
+  const answers = new Set<string>()
+  for (const now of [decidedAt - clockSlackMs, decidedAt, decidedAt + clockSlackMs]) {
+    const less = controllerLess(pods, now)
+    const orders = isStrictTotalOrder(pods, less) ? [[...pods]] : listingOrders(pods)
+    if (!orders) return undefined
+    for (const order of orders) answers.add(insertionSorted(order, less).slice(0, count).map((p) => p.name).sort().join(','))
+    if (answers.size > 1) return undefined
   }
-  const choices = [decidedAt - clockSlackMs, decidedAt, decidedAt + clockSlackMs].map((now) => pick(now)?.join(','))
-  return choices.every((c) => c !== undefined && c === choices[0]) ? pick(decidedAt) : undefined
+  return [...answers][0]!.split(',')
+}
+
+type Less = (a: ScaleDownCandidate, b: ScaleDownCandidate) => boolean
+
+/** ActivePodsWithRanks.Less for running, Ready pods (the steps before the node rank are equal for them). */
+function controllerLess(pods: readonly ScaleDownCandidate[], now: number): Less {
+  const onNode = new Map<string, number>()
+  for (const p of pods) onNode.set(p.node, (onNode.get(p.node) ?? 0) + 1)
+  // logarithmicRankDiff: floor(log2(age in ns)), -1 for a time not in the past.
+  const bucket = (since: number) => (now > since ? Math.floor(Math.log2((now - since) * 1e6)) : -1)
+  const byBucketThenUid = (a: ScaleDownCandidate, b: ScaleDownCandidate, at: (p: ScaleDownCandidate) => number) => {
+    const diff = bucket(at(a)) - bucket(at(b))
+    return diff === 0 ? a.uid < b.uid : diff < 0
+  }
+  return (a, b) => {
+    const ranks = onNode.get(a.node)! - onNode.get(b.node)!
+    if (ranks) return ranks > 0
+    if (a.readySince !== b.readySince) return byBucketThenUid(a, b, (p) => p.readySince)
+    if (a.restarts !== b.restarts) return a.restarts > b.restarts
+    if (a.createdAt !== b.createdAt) return byBucketThenUid(a, b, (p) => p.createdAt)
+    return false
+  }
+}
+
+/** True when any correct sort gives one result: every pair ordered one way, and transitively. */
+function isStrictTotalOrder(pods: readonly ScaleDownCandidate[], less: Less): boolean {
+  for (const a of pods)
+    for (const b of pods) {
+      if (a !== b && less(a, b) === less(b, a)) return false
+      for (const c of pods) if (less(a, b) && less(b, c) && !less(a, c)) return false
+    }
+  return true
+}
+
+const MAX_ENUMERATED_PODS = 8
+
+/** Every order the informer could list the pods in; undefined when there are too many to try. */
+function listingOrders(pods: readonly ScaleDownCandidate[]): ScaleDownCandidate[][] | undefined {
+  if (pods.length > MAX_ENUMERATED_PODS) return undefined
+  if (pods.length <= 1) return [[...pods]]
+  return pods.flatMap((first, i) => listingOrders([...pods.slice(0, i), ...pods.slice(i + 1)])!.map((rest) => [first, ...rest]))
+}
+
+/** Go's sort.Sort on a slice this short (≤ 12) is an insertion sort: swap down while Less(j, j-1). */
+function insertionSorted(pods: readonly ScaleDownCandidate[], less: Less): ScaleDownCandidate[] {
+  const sorted = [...pods]
+  for (let i = 1; i < sorted.length; i++)
+    for (let j = i; j > 0 && less(sorted[j]!, sorted[j - 1]!); j--) [sorted[j - 1], sorted[j]] = [sorted[j]!, sorted[j - 1]!]
+  return sorted
 }

@@ -8,6 +8,7 @@ export type TimelineEntry =
   | { at: number; type: 'event'; object: string; reason: string; message: string; eventType: string }
   | { at: number; type: 'interval'; series: string; label: string; startedAt: number; endedAt: number }
   | { at: number; type: 'note'; text: string }
+  | { at: number; type: 'undecided'; claim: string; why: string }
 
 /** Entry without its timestamp (the timeline stamps it). */
 type Unstamped<E> = E extends TimelineEntry ? Omit<E, 'at'> : never
@@ -29,6 +30,11 @@ export class Timeline {
 
   note(text: string): void {
     this.record({ type: 'note', text })
+  }
+
+  /** A claim of the recipe that what was observed cannot decide: the report shows it, never as passed. */
+  undecided(claim: string, why: string): void {
+    this.record({ type: 'undecided', claim, why })
   }
 
   /** Runs a named step, recording its duration and outcome; rethrows the step's error. */

@@ -70,6 +70,8 @@ tr.failed td { color: var(--fail); }
 .step-error { font-size: 12px; color: var(--fail); font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 section.failure { background: var(--fail-bg); border-radius: 8px; padding: 12px 14px; margin: 12px 0; }
 section.failure h4 { color: var(--fail); }
+section.undecided { background: var(--flaky-bg); border-radius: 8px; padding: 10px 14px; margin: 12px 0; }
+section.undecided h4 { color: var(--flaky); margin: 0 0 4px; }
 .error + .error { margin-top: 12px; border-top: 1px dashed var(--fail); padding-top: 8px; }
 .error-headline { margin: 0 0 6px; font-weight: 600; white-space: pre-wrap; word-break: break-word; }
 .error-name { color: var(--fail); font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }

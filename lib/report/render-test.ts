@@ -19,6 +19,7 @@ export function renderTest(test: TestReport, runs: readonly TestRun[]): string {
     `<summary>${statusPill(test.status)}${test.id ? `<span class="test-id">${escapeHtml(test.id)}</span>` : ''}<span class="test-name">${escapeHtml(testTitle(test))}</span><span class="duration">${formatDuration(test.durationMs)}</span></summary>`,
     '<div class="test-body">',
     `<div class="history-row"><span class="label">last runs</span>${historyDots(runs)}${durationSparkline(runs)}${flakeBadge(runs)}</div>`,
+    renderUndecided(test.timeline),
     failed ? `<section class="failure"><h4>Why it failed</h4>${renderErrors(test.errors, { withEvidence: Boolean(test.evidence) })}${test.evidence ? renderEvidence(test.evidence) : ''}</section>` : '',
     renderSteps(test.steps, test.durationMs),
     renderChart(test),
@@ -76,6 +77,14 @@ const DESCRIBE: { [T in TimelineEntry['type']]: (e: Extract<TimelineEntry, { typ
   event: (e) => `${e.eventType} ${e.reason} ${e.object}: ${e.message}`,
   interval: (e) => `${e.series} ${e.label}: ${formatDuration(e.endedAt - e.startedAt)}`,
   note: (e) => e.text,
+  undecided: (e) => `undecided: ${e.claim} (${e.why})`,
+}
+
+function renderUndecided(timeline: readonly TimelineEntry[]): string {
+  const claims = timeline.flatMap((e) => (e.type === 'undecided' ? [e] : []))
+  if (claims.length === 0) return ''
+  const items = claims.map((c) => `<li><strong>${escapeHtml(c.claim)}</strong>: ${escapeHtml(c.why)}</li>`)
+  return `<section class="undecided"><h4>Not decided by what was observed</h4><ul>${items.join('')}</ul></section>`
 }
 
 function describe(entry: TimelineEntry): string {

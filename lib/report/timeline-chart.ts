@@ -163,7 +163,10 @@ function markerLane(entries: readonly TimelineEntry[], frame: Frame): Lane | und
   const rows: Array<[string, string[]]> = [
     ['Events', only(entries, 'event').map((e) => marker(frame.x(e.at), `event ${e.eventType === 'Warning' ? 'warning' : 'normal'}`, 'diamond', `${e.eventType} ${e.reason} ${e.object}: ${e.message}`))],
     ['watch', only(entries, 'watch').map((e) => marker(frame.x(e.at), `watch ${e.event.toLowerCase()}`, 'tick', `${e.event} ${e.kind}/${e.name}${e.detail ? ` ${e.detail}` : ''}`))],
-    ['notes', only(entries, 'note').map((e) => marker(frame.x(e.at), 'note', 'triangle', e.text))],
+    ['notes', [
+      ...only(entries, 'note').map((e) => marker(frame.x(e.at), 'note', 'triangle', e.text)),
+      ...only(entries, 'undecided').map((e) => marker(frame.x(e.at), 'note undecided', 'triangle', `undecided: ${e.claim} (${e.why})`)),
+    ]],
   ]
   const present = rows.filter(([, markers]) => markers.length > 0)
   if (present.length === 0) return undefined

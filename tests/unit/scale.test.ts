@@ -48,4 +48,12 @@ describe('scaleDownVictims ties', () => {
     const pods = [pod('a', 'n1', 60_000), pod('b', 'n1', 60_000)]
     expect(scaleDownVictims(pods, 1, now)).toBeUndefined()
   })
+
+  test('two originals Ready in the same second and a new pod between their UIDs: the listing order decides, so undecidable', () => {
+    // a and b compare by creation time (equal: neither is less); each meets c on UIDs (a < c < b).
+    const pods = [pod('a', 'n1', 7_000, { uid: 'a' }), pod('b', 'n1', 7_000, { uid: 'c' }), pod('c', 'n1', 6_000, { uid: 'b' }), pod('d', 'n1', 1_000)]
+    expect(scaleDownVictims(pods, 2, now)).toBeUndefined()
+    // With the new pod's UID below both, every listing order puts it and d first.
+    expect(scaleDownVictims([...pods.slice(0, 2), { ...pods[2]!, uid: '0' }, pods[3]!], 2, now)).toEqual(['c', 'd'])
+  })
 })

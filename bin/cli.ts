@@ -4,7 +4,9 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { startVitest } from 'vitest/node'
 import { checkReportInBrowser } from '../lib/report/browser-check.js'
-import { LATEST_DIR, regenerateReport } from '../lib/report/report-files.js'
+import { mergeShards, parseShard, readShardReports } from '../lib/report/merge.js'
+import { countByStatus } from '../lib/report/model.js'
+import { LATEST_DIR, regenerateReport, writeRunReport } from '../lib/report/report-files.js'
 import { planRun, type RunPlan } from './run-plan.js'
 
 /** The project being tested: its vitest config, scenarios/, fixtures/ and reports/ (this repository, or a user's). */
@@ -14,10 +16,11 @@ const CLUSTERS = ['k3s', 'local', 'kubeconfig', 'auto']
 export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
 
   kube-scenarios run [recipe|ID...] [--cluster k3s|local|kubeconfig|auto] [--nodes N]
-                     [--kubeconfig FILE] [--report DIR] [--keep-namespaces]
+                     [--kubeconfig FILE] [--report DIR] [--keep-namespaces] [--shard I/N]
       Runs the scenarios (all, the recipes named, e.g. scaling, or the tests named by ID,
       e.g. S2 U5), prints progress, writes DIR/<run-id>/index.html and junit.xml (DIR: reports).
-      Exits 1 when a test fails.
+      Exits 1 when a test fails. --shard I/N runs the I-th of N parts of the files (each part
+      on its own cluster, e.g. one per CI runner); report --merge folds the parts into one run.
   kube-scenarios soak [--runs N] [--reuse-cluster] [recipe|ID...] [run's options]
       Runs the selection N times (default 10; a fresh cluster each run, or one shared cluster
       with --reuse-cluster) and prints per ID how often it passed and failed, from the run
@@ -40,6 +43,9 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
       Re-renders a report folder (default reports/latest) with the current history and prints
       its path. --check renders it in headless Chromium and checks the summary, every recipe,
       a timeline chart and the failed tests' diagnostics are shown (--screenshot keeps the PNG).
+  kube-scenarios report --merge DIR... [--check]
+      Folds the report folders of every shard of a run into one report, one JUnit and one
+      history record (written like a run's, under the reports folder); exits 1 if a test failed.
   kube-scenarios clean [--run RUN_ID] [--dry-run] [--kubeconfig FILE]
       Removes the containers and networks labelled kube-scenarios.dev/run and the namespaces
       labelled kube-scenarios.dev/managed=true on the kubeconfig's cluster (of every run, a run
@@ -73,6 +79,7 @@ const RUN_OPTIONS = {
   kubeconfig: { type: 'string' },
   report: { type: 'string' },
   'keep-namespaces': { type: 'boolean' },
+  shard: { type: 'string' },
 } as const
 
 interface RunValues {
@@ -81,6 +88,7 @@ interface RunValues {
   kubeconfig?: string
   report?: string
   'keep-namespaces'?: boolean
+  shard?: string
 }
 
 /** Checks the run options and plans the selection; the harness and reporters read the settings from the environment. */
@@ -93,13 +101,18 @@ function prepareRun(values: RunValues, positionals: string[]): RunPlan {
   if (values.nodes) process.env.KUBE_SCENARIOS_NODES = values.nodes
   if (values.kubeconfig) process.env.KUBE_SCENARIOS_KUBECONFIG = path.resolve(values.kubeconfig)
   if (values['keep-namespaces']) process.env.KUBE_SCENARIOS_KEEP_NAMESPACES = '1'
+  if (values.shard) {
+    parseShard(values.shard)
+    process.env.KUBE_SCENARIOS_SHARD = values.shard
+  }
   process.env.KUBE_SCENARIOS_REPORT_DIR = path.resolve(values.report ?? process.env.KUBE_SCENARIOS_REPORT_DIR ?? path.join(PROJECT, 'reports'))
   return plan
 }
 
 /** One vitest run of the plan; returns its exit code. */
 async function runPlan(plan: RunPlan): Promise<number> {
-  const vitest = await startVitest('test', plan.files, { root: PROJECT, run: true, watch: false, project: 'scenarios', testNamePattern: plan.testNamePattern })
+  const shard = process.env.KUBE_SCENARIOS_SHARD
+  const vitest = await startVitest('test', plan.files, { root: PROJECT, run: true, watch: false, project: 'scenarios', testNamePattern: plan.testNamePattern, ...(shard ? { shard } : {}) })
   // close() runs the global teardown: the cluster stops with everything it created.
   await vitest.close()
   return process.exitCode === undefined || process.exitCode === 0 ? 0 : 1
@@ -114,6 +127,7 @@ async function soakRuns(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...RUN_OPTIONS, runs: { type: 'string' }, 'reuse-cluster': { type: 'boolean' } } })
   const runs = Number(values.runs ?? 10)
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive whole number, not "${values.runs}"`)
+  if (values.shard) throw new Error('soak runs whole selections; it does not take --shard')
   if (values['reuse-cluster'] && values.cluster === 'kubeconfig') throw new Error('--reuse-cluster starts a cluster to share; with --cluster kubeconfig every run already borrows yours')
   const plan = prepareRun({ ...values, cluster: values['reuse-cluster'] ? undefined : values.cluster }, positionals)
   const { soak, formatSoakTable } = await import('./soak.js')
@@ -174,19 +188,29 @@ function parseNodes(nodes: string | undefined): number | undefined {
 }
 
 async function report(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { check: { type: 'boolean' }, screenshot: { type: 'string' } } })
-  if (positionals.length > 1) throw new Error(`report takes one folder, not ${positionals.length}`)
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { check: { type: 'boolean' }, screenshot: { type: 'string' }, merge: { type: 'boolean' } } })
   const reportsDir = process.env.KUBE_SCENARIOS_REPORT_DIR ?? path.join(PROJECT, 'reports')
-  const dir = path.resolve(positionals[0] ?? path.join(reportsDir, LATEST_DIR))
-  const index = regenerateReport(dir)
-  process.stdout.write(`${index}\n`)
-  if (!values.check && !values.screenshot) return 0
+  let dir: string
+  let failed = false
+  if (values.merge) {
+    const run = mergeShards(readShardReports(positionals.map((p) => path.resolve(p))))
+    const index = writeRunReport(run, { reportsDir })
+    const counts = countByStatus(run.files)
+    failed = run.outcome !== 'passed' || counts.failed > 0
+    dir = path.dirname(index)
+    process.stdout.write(`${index}\n${run.shards!.length} shards merged: ${counts.passed} passed, ${counts.failed} failed\n`)
+  } else {
+    if (positionals.length > 1) throw new Error(`report takes one folder, not ${positionals.length} (to fold shards into one report: report --merge DIR...)`)
+    dir = path.resolve(positionals[0] ?? path.join(reportsDir, LATEST_DIR))
+    process.stdout.write(`${regenerateReport(dir)}\n`)
+  }
+  if (!values.check && !values.screenshot) return failed ? 1 : 0
   const screenshot = path.resolve(values.screenshot ?? path.join(dir, 'screenshot.png'))
   const check = checkReportInBrowser(dir, { screenshot })
   process.stdout.write(`screenshot: ${check.screenshot}\n`)
   if (check.missing.length === 0) {
     process.stdout.write('the rendered report shows the summary, every recipe, a timeline chart and the failed tests\' diagnostics\n')
-    return 0
+    return failed ? 1 : 0
   }
   process.stderr.write(`the rendered report lacks: ${check.missing.join('; ')}\n`)
   return 1

@@ -15,8 +15,8 @@ export interface RunPlan {
 }
 
 const ID_SHAPE = /^[A-Z]{1,3}\d+[a-z]?$/
-// test('ID …', test.skip('ID …', test.each(cases)('ID …'; optionally after a builds-on line.
-const TEST_IDS = /(?:\/\/ builds on: ([A-Z0-9 ]+)\n\s*)?\btest(?:\.\w+(?:\(.*?\)\))?)*\(\s*['"`]([A-Z]{1,3}\d+[a-z]?) /g
+// test('ID …', s.test.sequential('ID …', test.each(cases)('ID …'; optionally after a builds-on line.
+const TEST_IDS = /(?:\/\/ builds on: ([A-Z0-9 ]+)\n\s*(?:\w+\.)?)?\btest(?:\.\w+(?:\(.*?\)\))?)*\(\s*['"`]([A-Z]{1,3}\d+[a-z]?) /g
 const SCENARIO_SUFFIX = '.test.ts'
 
 interface ScenarioFile {

@@ -84,15 +84,16 @@ export interface ScaleDownCandidate {
  *
  * That comparison is not always an order: two pods Ready in the same second fall through to their
  * creation times while each of them meets a third pod on UIDs, so the result of Go's sort can
- * depend on the order the informer lists the pods in, which nobody observes. Returns undefined
- * when the answer is not determined: when some listing order gives other victims (every order is
- * tried, sorted as Go sorts a short slice), or when it changes within `clockSlackMs` of `decidedAt`
- * (a pod at a bucket edge).
+ * depend on the order the informer lists the pods in, which nobody observes. The controller's
+ * clock reading is known only to lie in `decided` (after the scale was asked for, before its
+ * first deletion was seen). Returns undefined when the answer is not determined: when some
+ * listing order, or some instant of `decided` (a pod crossing a log2 age bucket), gives other
+ * victims (every order is tried, sorted as Go sorts a short slice).
  */
-export function scaleDownVictims(pods: readonly ScaleDownCandidate[], count: number, decidedAt: number, clockSlackMs = 1500): string[] | undefined {
+export function scaleDownVictims(pods: readonly ScaleDownCandidate[], count: number, decided: DecisionWindow): string[] | undefined {
   if (count >= pods.length) return pods.map((p) => p.name).sort()
   const answers = new Set<string>()
-  for (const now of [decidedAt - clockSlackMs, decidedAt, decidedAt + clockSlackMs]) {
+  for (const now of instantsWithin(pods, decided)) {
     const less = controllerLess(pods, now)
     const orders = isStrictTotalOrder(pods, less) ? [[...pods]] : listingOrders(pods)
     if (!orders) return undefined
@@ -100,6 +101,25 @@ export function scaleDownVictims(pods: readonly ScaleDownCandidate[], count: num
     if (answers.size > 1) return undefined
   }
   return [...answers][0]!.split(',')
+}
+
+/** When the controller read its clock for the ranking (ms since epoch), at best known as a span. */
+export interface DecisionWindow {
+  after: number
+  before: number
+}
+
+/** The window's ends and every instant inside it where some pod's log2 age bucket changes. */
+function instantsWithin(pods: readonly ScaleDownCandidate[], { after, before }: DecisionWindow): number[] {
+  const instants = new Set([after, before])
+  for (const since of pods.flatMap((p) => [p.readySince, p.createdAt])) {
+    if (since > after && since < before) instants.add(since + 1)
+    for (let k = 0; k < 64; k++) {
+      const edge = since + 2 ** k / 1e6
+      if (edge > after && edge < before) instants.add(edge)
+    }
+  }
+  return [...instants].sort((a, b) => a - b)
 }
 
 type Less = (a: ScaleDownCandidate, b: ScaleDownCandidate) => boolean

@@ -1,6 +1,7 @@
 // A scenario file's context: its own namespace on the run's cluster, typed clients, the fixtures
 // of its recipe, waits that carry evidence, a timeline per test, evidence collected on failure.
-import { afterAll, afterEach, beforeAll, beforeEach, inject, type TestContext } from 'vitest'
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { afterAll, afterEach, beforeAll, beforeEach, inject, test as vitestTest, type TestContext } from 'vitest'
 import { createClients, isNotFound, type Clients } from './api.js'
 import { ensureNodes } from './cluster/control.js'
 import { MANAGED_LABEL, RUN_LABEL, type ClusterInfo } from './cluster/provider.js'
@@ -26,6 +27,21 @@ export interface Observer extends Pick<WatchHandlers, 'onListed' | 'onChange' | 
   selection: Selection
 }
 
+/** A test body; it gets vitest's test context. */
+export type ScenarioTestBody = (context: TestContext) => Promise<void> | void
+
+/**
+ * Declares a test of the scenario, as vitest's `test` does, so that what its body records (steps,
+ * watch entries, notes) lands on its own timeline even while other tests of the file run at the
+ * same time: `s.test.concurrent(...)`, or `s.test(...)` inside a `describe.concurrent`.
+ * `s.test.sequential` keeps tests that build on each other in order inside a concurrent block.
+ */
+export interface ScenarioTest {
+  (name: string, body: ScenarioTestBody, timeoutMs?: number): void
+  concurrent(name: string, body: ScenarioTestBody, timeoutMs?: number): void
+  sequential(name: string, body: ScenarioTestBody, timeoutMs?: number): void
+}
+
 export interface ScenarioOptions {
   /** Nodes the recipe needs; the shared cluster grows to that many before the first test. */
   nodes?: number
@@ -37,7 +53,12 @@ export interface Scenario {
   readonly namespace: string
   readonly cluster: ClusterInfo
   readonly api: Clients
-  /** The running test's timeline (a new one per test). */
+  /** Declares a test whose steps and timeline are its own, also when tests run concurrently. */
+  readonly test: ScenarioTest
+  /**
+   * The running test's timeline (a new one per test). Outside any test (hooks, watches started in
+   * beforeAll) it is the file's: its entries join the timeline of every test running at the time.
+   */
   readonly timeline: Timeline
   /** A named step of the recipe: recorded with its duration, shown in the report. */
   step<T>(name: string, run: () => Promise<T> | T): Promise<T>
@@ -73,11 +94,21 @@ export interface Scenario {
  */
 export function useScenario(recipe: string, options: ScenarioOptions = {}): Scenario {
   let state: { cluster: ClusterInfo; api: Clients; namespace: string } | undefined
-  let timeline = new Timeline()
   const ready = () => {
     if (!state) throw new Error('the scenario is used outside a test (its namespace exists only while tests run)')
     return state
   }
+  // Per test: its timeline and when it started; tests declared with s.test find theirs through
+  // runningTest, plain vitest tests through being the only one running.
+  const tests = new Map<string, { timeline: Timeline; startedAt: number }>()
+  const fileTimeline = new Timeline()
+  const runningTimeline = (): Timeline | undefined => {
+    const own = runningTest.getStore()
+    if (own) return tests.get(own)?.timeline
+    if (tests.size === 1) return [...tests.values()][0]!.timeline
+    return undefined
+  }
+  const currentTimeline = () => runningTimeline() ?? fileTimeline
 
   beforeAll(async () => {
     const cluster = inject('cluster')
@@ -92,7 +123,7 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
   })
 
   beforeEach((context: TestContext) => {
-    timeline = new Timeline()
+    tests.set(context.task.id, { timeline: new Timeline(), startedAt: Date.now() })
     const { cluster, namespace } = ready()
     context.task.meta.scenario = { recipe, namespace, provider: cluster.provider, kubernetesVersion: cluster.kubernetesVersion }
     context.onTestFailed(async () => {
@@ -102,7 +133,12 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
   })
 
   afterEach((context: TestContext) => {
-    context.task.meta.timeline = timeline.sorted()
+    const own = tests.get(context.task.id)
+    if (!own) return
+    tests.delete(context.task.id)
+    const now = Date.now()
+    const shared = fileTimeline.entries.filter((e) => e.at >= own.startedAt && e.at <= now)
+    context.task.meta.timeline = [...own.timeline.entries, ...shared].sort((a, b) => a.at - b.at)
   })
 
   afterAll(async () => {
@@ -118,23 +154,23 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
   const applyDocuments = async (documents: FixtureDocument[]) => {
     const { api, namespace, cluster } = ready()
     const applied = await applyFixtures(api, documents, { namespace, imageOverrides: cluster.imageOverrides })
-    for (const a of applied) timeline.record({ type: 'watch', kind: a.object.kind, name: a.object.metadata.name, event: 'APPLIED', detail: a.file })
+    for (const a of applied) currentTimeline().record({ type: 'watch', kind: a.object.kind, name: a.object.metadata.name, event: 'APPLIED', detail: a.file })
     return applied
   }
 
   const startObserving = ({ selection, onListed, onChange, onGap }: Observer): Promise<WatchHandle> =>
     watchObjects(ready().api, selection, {
       onListed(objects) {
-        timeline.note(`watching ${describeSelection(selection)}: ${objects.length} listed`)
+        currentTimeline().note(`watching ${describeSelection(selection)}: ${objects.length} listed`)
         onListed?.(objects)
       },
       onChange(objects, type, object) {
-        timeline.record({ type: 'watch', kind: object.kind, name: object.metadata.name, event: type, detail: phaseOf(object) })
+        currentTimeline().record({ type: 'watch', kind: object.kind, name: object.metadata.name, event: type, detail: phaseOf(object) })
         onChange?.(objects, type, object)
       },
-      onTransientError: (error) => timeline.note(`watch interrupted (${(error as Error)?.message ?? error}); resuming`),
+      onTransientError: (error) => currentTimeline().note(`watch interrupted (${(error as Error)?.message ?? error}); resuming`),
       onGap(gap) {
-        timeline.note(`watch on ${gap.selection} lost its place and re-listed after ${gap.to - gap.from} ms: changes in between are known only by their net effect`)
+        currentTimeline().note(`watch on ${gap.selection} lost its place and re-listed after ${gap.to - gap.from} ms: changes in between are known only by their net effect`)
         onGap?.(gap)
       },
     })
@@ -150,10 +186,15 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
     get api() {
       return ready().api
     },
+    test: scenarioTest,
     get timeline() {
-      return timeline
+      return currentTimeline()
     },
-    step: (name, run) => timeline.step(name, run),
+    step(name, run) {
+      const timeline = runningTimeline()
+      if (!timeline) throw new Error(`step "${name}" ran outside a test, or in a concurrent test not declared with s.test: its test cannot be told`)
+      return timeline.step(name, run)
+    },
     async apply(...files) {
       return applyDocuments(await loadFixtures(files))
     },
@@ -164,7 +205,7 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
       const { api, namespace } = ready()
       return waitFor(api, condition, {
         evidence: async () => formatEvidence(await collectEvidence(api, namespace)),
-        onTransientError: (error) => timeline.note(`watch interrupted (${(error as Error)?.message ?? error}); re-listed`),
+        onTransientError: (error) => currentTimeline().note(`watch interrupted (${(error as Error)?.message ?? error}); re-listed`),
         ...waitOptions,
       })
     },
@@ -192,6 +233,15 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
   }
   return scenario
 }
+
+/** The id of the test whose body is running, for tests declared with s.test. */
+const runningTest = new AsyncLocalStorage<string>()
+
+const asOwnTest = (body: ScenarioTestBody) => (context: TestContext) => runningTest.run(context.task.id, () => body(context))
+const scenarioTest: ScenarioTest = Object.assign((name: string, body: ScenarioTestBody, timeoutMs?: number) => vitestTest(name, asOwnTest(body), timeoutMs), {
+  concurrent: (name: string, body: ScenarioTestBody, timeoutMs?: number) => vitestTest.concurrent(name, asOwnTest(body), timeoutMs),
+  sequential: (name: string, body: ScenarioTestBody, timeoutMs?: number) => vitestTest.sequential(name, asOwnTest(body), timeoutMs),
+})
 
 function phaseOf(object: ObservedObject): string | undefined {
   const status = object.status ?? {}

@@ -1,6 +1,6 @@
 // Proof that the run's cluster is a real, complete Kubernetes: versions, Services and NodePorts,
 // DNS, metrics, NetworkPolicy, dynamic volumes, Ingress, pod routing across nodes.
-import { describe, expect, test } from 'vitest'
+import { describe, expect } from 'vitest'
 import {
   exec,
   fetchFromPod,
@@ -29,7 +29,7 @@ const releaseOf = (version: string) => /^v\d+\.\d+\.\d+/.exec(version)?.[0]
 const fetchFromClient = (url: string) => fetchFromPod(s.api, client(), url)
 
 describe('cluster-smoke', () => {
-  test('nodes are Ready and run the Kubernetes version the provider started', async () => {
+  s.test('nodes are Ready and run the Kubernetes version the provider started', async () => {
     const expected = releaseOf(s.cluster.kubernetesVersion)
     expect(expected, `provider's version ${s.cluster.kubernetesVersion}`).toMatch(/^v\d+\.\d+\.\d+$/)
     const nodes = await s.waitFor(nodesReady(2))
@@ -40,7 +40,7 @@ describe('cluster-smoke', () => {
     expect(releaseOf(version.gitVersion)).toBe(expected)
   })
 
-  test('an nginx pod answers through its Service, its NodePort and CoreDNS', async () => {
+  s.test('an nginx pod answers through its Service, its NodePort and CoreDNS', async () => {
     await s.step('apply web, its Service and Ingress, and a client pod', () => s.apply('cluster-smoke/web.yaml'))
     const [pod] = await s.waitFor(podsReady(s.namespace, 'app=web', 1))
     const [endpoint] = await s.waitFor(serviceEndpointsReady(s.namespace, 'web', 1))
@@ -63,7 +63,7 @@ describe('cluster-smoke', () => {
     expect(viaNodePort.body).toContain('Welcome to nginx!')
   })
 
-  test('the Ingress controller routes by host', async () => {
+  s.test('the Ingress controller routes by host', async () => {
     const routed = await s.step('GET / with Host smoke.k8s.io through the Ingress controller', () =>
       waitForHttp(ingressUrlOf(s.cluster), (r) => r.status === 200, { description: 'the Ingress routes smoke.k8s.io to web', headers: { host: 'smoke.k8s.io' } }),
     )
@@ -72,7 +72,7 @@ describe('cluster-smoke', () => {
     expect(unrouted.status).toBe(404)
   })
 
-  test('metrics-server reports the pod metrics', async () => {
+  s.test('metrics-server reports the pod metrics', async () => {
     const metrics = await s.step('wait for pod metrics of web', () =>
       retryUntil(
         async () => {
@@ -88,7 +88,7 @@ describe('cluster-smoke', () => {
     expect(metrics[0]!.containers[0]!.usage.memory).toMatch(/^\d+(Ki|Mi)$/)
   })
 
-  test('a NetworkPolicy blocks an unlabelled client and admits a labelled one', async () => {
+  s.test('a NetworkPolicy blocks an unlabelled client and admits a labelled one', async () => {
     expect((await fetchFromClient('http://web')).outcome).toBe('ok')
     await s.step('apply the policy admitting only allowed=true', () => s.apply('cluster-smoke/web-policy.yaml'))
     await s.step('the unlabelled client is blocked', () =>
@@ -112,7 +112,7 @@ describe('cluster-smoke', () => {
     expect(admitted.body).toContain('Welcome to nginx!')
   })
 
-  test('a PersistentVolumeClaim binds dynamically and its volume is writable', async () => {
+  s.test('a PersistentVolumeClaim binds dynamically and its volume is writable', async () => {
     await s.step('apply a claim and a pod that writes to it', () => s.apply('cluster-smoke/claim.yaml'))
     const claim = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: s.namespace, name: 'data' }
     await s.step('wait until the claim is Bound', () => s.waitFor(objectsMatch(claim, 'claim data is Bound', ([pvc]) => pvc?.status?.phase === 'Bound'), { timeoutMs: 120_000 }))
@@ -121,7 +121,7 @@ describe('cluster-smoke', () => {
     expect(read.stdout.trim()).toBe('written')
   })
 
-  test('pods on two nodes reach each other by pod IP', async () => {
+  s.test('pods on two nodes reach each other by pod IP', async () => {
     const nodes = (await s.waitFor(nodesReady(2))).map((n) => n.metadata.name).slice(0, 2)
     const pods: KubeObject[] = nodes.map((node, i) => ({
       apiVersion: 'v1',

@@ -34,7 +34,7 @@ const BROKEN_FIXTURES = [
 ]
 
 describe('config-files', () => {
-  test('C1 the same Pod written in YAML and in JSON is stored as the same object', async () => {
+  s.test('C1 the same Pod written in YAML and in JSON is stored as the same object', async () => {
     const [fromYaml] = await s.step('apply my-pod.yaml', () => s.apply('config-files/my-pod.yaml'))
     const [fromJson] = await s.step('apply my-pod.json', () => s.apply('config-files/my-pod.json'))
     expect([fromYaml!.stored.metadata.name, fromJson!.stored.metadata.name]).toEqual(['my-pod-yaml', 'my-pod-json'])
@@ -42,7 +42,7 @@ describe('config-files', () => {
     await s.step('both pods become Ready', () => Promise.all(['my-pod-yaml', 'my-pod-json'].map((name) => s.waitFor(podReady(s.namespace, name)))))
   })
 
-  test('C2 the minimal Pod, Deployment and Service (required fields only) apply, run and serve', async () => {
+  s.test('C2 the minimal Pod, Deployment and Service (required fields only) apply, run and serve', async () => {
     await s.step('apply the minimal Pod, Deployment and Service', () =>
       s.apply('config-files/minimal-pod.yaml', 'config-files/minimal-deployment.yaml', 'config-files/minimal-service.yaml'),
     )
@@ -59,7 +59,7 @@ describe('config-files', () => {
     expect(page.body).toContain('It works!')
   })
 
-  test("C3 the Deployment path spec.template.spec.containers and its field types are in the cluster's OpenAPI v3 schema", async () => {
+  s.test("C3 the Deployment path spec.template.spec.containers and its field types are in the cluster's OpenAPI v3 schema", async () => {
     const index = await s.step('GET /openapi/v3', () => s.api.raw.request<{ paths: Record<string, unknown> }>('GET', '/openapi/v3'))
     expect(Object.keys(index.paths)).toContain('apis/apps/v1')
     const schema = await s.step('GET the apps/v1 document', () => openApiDocument(s.api, 'apps/v1'))
@@ -97,7 +97,7 @@ describe('config-files', () => {
     expect(deployments.items.map((d) => d.metadata?.name)).not.toContain(deployment)
   })
 
-  test("C5 changing a Deployment's selector is refused as immutable and the stored selector stays", async () => {
+  s.test("C5 changing a Deployment's selector is refused as immutable and the stored selector stays", async () => {
     await s.step('apply selector-nginx', () => s.apply('config-files/selector-nginx.yaml'))
     const before = await s.api.apps.readNamespacedDeployment({ namespace: s.namespace, name: 'selector-nginx' })
     const refused = await s.step('apply selector-nginx with a new selector', () =>

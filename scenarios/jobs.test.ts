@@ -1,6 +1,6 @@
 // Recipe 5, "Jobs and CronJobs": package-check run once, three times in series and three at once,
 // then CronJobs on a one-minute schedule: on time, pruned to their history limits, Forbid, Replace.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect } from 'vitest'
 import {
   WatchHistory,
   eventsFor,
@@ -24,8 +24,8 @@ const MINUTE_MS = 60_000
 /** A CronJob's first Job is due within a minute of its creation; the claims need up to its third. */
 const CRON_WAIT_MS = 200_000
 
-describe('jobs', () => {
-  test('J1 package-check completes once, its pod logs the dpkg package list, and deleting the Job removes its pod', async () => {
+describe.concurrent('jobs', () => {
+  s.test('J1 package-check completes once, its pod logs the dpkg package list, and deleting the Job removes its pod', async () => {
     await s.step('apply the package-check Job', () => s.apply('jobs/package-check.yaml'))
     const job = await s.step('wait until package-check is Complete', () => s.waitFor(jobComplete(s.namespace, 'package-check')))
     expect(job.status?.succeeded).toBe(1)
@@ -42,7 +42,7 @@ describe('jobs', () => {
     await s.step('wait until its pod is gone', () => s.waitFor(resourcesGone(podsOf(job), `pod ${pod!.metadata.name} of package-check`)))
   })
 
-  test('J2 completions 3 runs three pods one after another, and 3 succeed', async () => {
+  s.test('J2 completions 3 runs three pods one after another, and 3 succeed', async () => {
     await s.step('apply package-check-completions (completions 3)', () => s.apply('jobs/package-check-completions.yaml'))
     const job = await s.step('wait until it is Complete', () => s.waitFor(jobComplete(s.namespace, 'package-check-completions')))
     expect(job.status?.succeeded).toBe(3)
@@ -53,7 +53,7 @@ describe('jobs', () => {
     }
   })
 
-  test('J3 parallelism 3 runs three pods at the same time', async () => {
+  s.test('J3 parallelism 3 runs three pods at the same time', async () => {
     await s.step('apply package-check-parallelism (completions 3, parallelism 3)', () => s.apply('jobs/package-check-parallelism.yaml'))
     const job = await s.step('wait until it is Complete', () => s.waitFor(jobComplete(s.namespace, 'package-check-parallelism')))
     expect(job.status?.succeeded).toBe(3)
@@ -64,7 +64,7 @@ describe('jobs', () => {
   })
 })
 
-describe('J4 CronJobs every minute', () => {
+describe.concurrent('J4 CronJobs every minute', () => {
   const [every, failing, forbid, replace] = ['package-check-cron', 'failing-check-cron', 'slow-check-forbid', 'slow-check-replace']
   const jobs = new WatchHistory()
   const createdAt = new Map<string, number>()
@@ -79,7 +79,7 @@ describe('J4 CronJobs every minute', () => {
   })
   afterAll(() => watch?.stop())
 
-  test('J4 package-check-cron (every minute, Forbid) creates its Jobs on schedule', async () => {
+  s.test('J4 package-check-cron (every minute, Forbid) creates its Jobs on schedule', async () => {
     const [first, second] = await jobsCreated(every, 2)
     // The first run is the first minute boundary after the CronJob was created.
     expect(iso(scheduledTime(first!))).toBe(iso(Math.floor(createdAt.get(every)! / MINUTE_MS) * MINUTE_MS + MINUTE_MS))
@@ -91,21 +91,21 @@ describe('J4 CronJobs every minute', () => {
     }
   })
 
-  test('J4 successfulJobsHistoryLimit 1: the next success prunes the older Job and its pod', async () => {
+  s.test('J4 successfulJobsHistoryLimit 1: the next success prunes the older Job and its pod', async () => {
     const [older, newer] = await jobsCreated(every, 2)
     await s.step(`wait until ${every} deletes ${older!.metadata.name}`, () => lifeEvent(every, 'deleted', older!))
     await s.step(`wait until the pod of ${older!.metadata.name} is gone`, () => s.waitFor(resourcesGone(podsOf(older!), `the pod of ${older!.metadata.name}`)))
     expect(story(every, [older!, newer!]).slice(0, 5)).toEqual(['created 1st', 'Complete 1st', 'created 2nd', 'Complete 2nd', 'deleted 1st'])
   })
 
-  test('J4 failedJobsHistoryLimit 1: the next failure prunes the older failed Job and its pod', async () => {
+  s.test('J4 failedJobsHistoryLimit 1: the next failure prunes the older failed Job and its pod', async () => {
     const [older, newer] = await jobsCreated(failing, 2)
     await s.step(`wait until ${failing} deletes ${older!.metadata.name}`, () => lifeEvent(failing, 'deleted', older!))
     await s.step(`wait until the pod of ${older!.metadata.name} is gone`, () => s.waitFor(resourcesGone(podsOf(older!), `the pod of ${older!.metadata.name}`)))
     expect(story(failing, [older!, newer!]).slice(0, 5)).toEqual(['created 1st', 'Failed 1st', 'created 2nd', 'Failed 2nd', 'deleted 1st'])
   })
 
-  test('J4 Forbid: while a Job still runs, the next scheduled run is skipped', async () => {
+  s.test('J4 Forbid: while a Job still runs, the next scheduled run is skipped', async () => {
     const [first, next] = await jobsCreated(forbid, 2)
     const due = scheduledTime(first!) + MINUTE_MS
     const { job: finished } = await lifeEvent(forbid, 'Complete', first!)
@@ -119,7 +119,7 @@ describe('J4 CronJobs every minute', () => {
     expect(reasons).toContain('JobAlreadyActive')
   })
 
-  test('J4 Replace: at the next schedule the running Job is deleted and a new one takes its place', async () => {
+  s.test('J4 Replace: at the next schedule the running Job is deleted and a new one takes its place', async () => {
     const [first, second] = await jobsCreated(replace, 2)
     expect(scheduledTime(second!) - scheduledTime(first!)).toBe(MINUTE_MS)
     expect(story(replace, [first!, second!]).slice(0, 3)).toEqual(['created 1st', 'deleted 1st', 'created 2nd'])

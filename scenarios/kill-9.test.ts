@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { afterAll, describe, test } from 'vitest'
+import { afterAll, describe } from 'vitest'
 import { $ } from 'zx'
 import { kubeconfigForBorrowing, resourcesGone, retryUntil, useScenario } from '../lib/index.js'
 import { REPOSITORY, environmentOfNestedRun } from './nested-run.js'
@@ -80,7 +80,7 @@ async function untilNothingLeft(what: string, leftovers: () => Promise<string[]>
 }
 
 describe('kill-9', () => {
-  test('a run on a borrowed cluster killed with SIGKILL leaves no process, namespace or temp file', async () => {
+  s.test('a run on a borrowed cluster killed with SIGKILL leaves no process, namespace or temp file', async () => {
     const kubeconfig = path.join(work, 'borrowed.kubeconfig')
     writeFileSync(kubeconfig, kubeconfigForBorrowing(s.cluster), { mode: 0o600 })
     const killed = await s.step('start a run of C2 on this cluster and kill it while its namespace exists', () =>
@@ -101,7 +101,7 @@ describe('kill-9', () => {
     await s.step('its temp files are removed', () => untilNothingLeft('temp files', async () => tempFilesOf(killed.runId)))
   })
 
-  test('a run on its own cluster killed with SIGKILL leaves no container, network, process or temp file', async () => {
+  s.test('a run on its own cluster killed with SIGKILL leaves no container, network, process or temp file', async () => {
     // The provider this run uses, when it makes clusters; a borrowed one's machine decides by itself.
     const provider = s.cluster.provider === 'kubeconfig' ? 'auto' : s.cluster.provider
     const killed = await s.step(`start a run of C2 on a ${provider} cluster of its own and kill it mid-run`, () =>

@@ -3,7 +3,7 @@
 // on one Deployment and with the helpers on its twin. After each step both Deployments must show
 // the same history (revisions, change-causes, images, replicas), and each history must read the
 // same through `kubectl rollout history` and `rolloutHistory`. The scale precondition too.
-import { describe, expect, test } from 'vitest'
+import { describe, expect } from 'vitest'
 import {
   ScalePreconditionError,
   deploymentRolledOut,
@@ -72,7 +72,7 @@ const BOOK: BookStep[] = [
 const comparable = (history: Revision[]) => history.map(({ revision, changeCause, images, replicas }) => ({ revision, changeCause, images, replicas }))
 
 describe('kubectl-parity', () => {
-  test('set image, rollout history, undo and undo --to-revision leave the same history as kubectl does', async () => {
+  s.test('set image, rollout history, undo and undo --to-revision leave the same history as kubectl does', async () => {
     await s.step('apply the twin Deployments', () => s.apply('kubectl-parity/two-deployments.yaml'))
     for (const name of [byKubectl, byHelpers]) await s.waitFor(deploymentRolledOut(s.namespace, name, 2))
 
@@ -101,7 +101,7 @@ describe('kubectl-parity', () => {
     ])
   })
 
-  test('a scale with a wrong current-replicas precondition is refused by both and changes neither', async () => {
+  s.test('a scale with a wrong current-replicas precondition is refused by both and changes neither', async () => {
     const refused = await kubectl(s.cluster, ['-n', s.namespace, 'scale', `deployment/${byKubectl}`, '--current-replicas=5', '--replicas=3'])
     expect(refused.exitCode).not.toBe(0)
     expect(refused.stderr).toMatch(/Expected replicas to be 5, was 2/)

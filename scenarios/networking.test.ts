@@ -1,7 +1,7 @@
 // Recipe 3, "Forwarding container ports": container to container, pod to pod across nodes,
 // NetworkPolicy, pod to Service and NodePort, Ingress by host and path, port forwarding.
 import net from 'node:net'
-import { describe, expect, test } from 'vitest'
+import { describe, expect } from 'vitest'
 import {
   fetchFromPod,
   ingressUrlOf,
@@ -34,7 +34,7 @@ const INGRESS_TIMEOUT_MS = 60_000
 const HAPPY_HOST = { host: 'happy.k8s.io' }
 
 describe('networking', () => {
-  test('N1 a client container reaches nginx in the same pod at localhost:80', async () => {
+  s.test('N1 a client container reaches nginx in the same pod at localhost:80', async () => {
     await s.step('apply two-container', () => s.apply('networking/two-container.yaml'))
     await s.step('wait until two-container is Ready', () => s.waitFor(podReady(s.namespace, 'two-container')))
     const clientLogs = await s.step("wait for the welcome page in the client's logs", () =>
@@ -48,7 +48,7 @@ describe('networking', () => {
     expect(webLogs).toMatch(/^127\.0\.0\.1 - .*"GET \/ HTTP\/1\.1" 200/m)
   })
 
-  test('N2 pods on two nodes get distinct IPs and reach each other by IP', async () => {
+  s.test('N2 pods on two nodes get distinct IPs and reach each other by IP', async () => {
     await s.step('apply peer-nginx (2 pods, one per node)', () => s.apply('networking/peer-nginx.yaml'))
     const [a, b] = await s.step('wait for both pods to be Ready', () => s.waitFor(podsReady(s.namespace, 'app=peer-nginx', 2)))
     expect(nodeOf(a!)).not.toBe(nodeOf(b!))
@@ -62,7 +62,7 @@ describe('networking', () => {
     }
   })
 
-  test('N3 NetworkPolicies: only test=inbound admitted, then deny-all and allow-all as named', async () => {
+  s.test('N3 NetworkPolicies: only test=inbound admitted, then deny-all and allow-all as named', async () => {
     await s.step('apply nginx-pod, nginx-svc and the clients', () => s.apply('networking/nginx-pod.yaml', 'networking/clients.yaml'))
     await s.waitFor(podsReady(s.namespace, 'app=nginx-pod', 1))
     await s.waitFor(podReady(s.namespace, 'client'))
@@ -92,7 +92,7 @@ describe('networking', () => {
     }
   })
 
-  test('N4 nodeport-svc has exactly the 2 pods as endpoints, spreads requests over both and answers on its NodePort', async () => {
+  s.test('N4 nodeport-svc has exactly the 2 pods as endpoints, spreads requests over both and answers on its NodePort', async () => {
     await s.step('apply nodeport-deploy, nodeport-svc and the clients', () => s.apply('networking/nodeport-deploy.yaml', 'networking/clients.yaml'))
     const pods = await s.step('wait for 2 Ready pods', () => s.waitFor(podsReady(s.namespace, 'app=nodeport-deploy', 2)))
     const endpoints = await s.step('wait for the Service endpoints', () => s.waitFor(serviceEndpointsReady(s.namespace, 'nodeport-svc', 2)))
@@ -110,7 +110,7 @@ describe('networking', () => {
     expect(pods.map((p) => `Served by pod ${p.metadata.name}\n`)).toContain(page.body)
   })
 
-  test('N5 the Ingress for happy.k8s.io routes /nginx and /echoserver to their own backends', async () => {
+  s.test('N5 the Ingress for happy.k8s.io routes /nginx and /echoserver to their own backends', async () => {
     await s.step('apply the backends nodeport-svc and echoserver', () =>
       s.apply('networking/nodeport-deploy.yaml', 'networking/echoserver.yaml', 'networking/clients.yaml'),
     )
@@ -154,7 +154,7 @@ describe('networking', () => {
     expect(wrongHost.body).not.toContain('Hostname:')
   })
 
-  test('N6 a local port forwarded to a pod serves its page and is free after close', async () => {
+  s.test('N6 a local port forwarded to a pod serves its page and is free after close', async () => {
     await s.apply('networking/nodeport-deploy.yaml')
     const [pod] = await s.waitFor(podsReady(s.namespace, 'app=nodeport-deploy', 2))
     const forward = await s.step(`forward a local port to ${pod!.metadata.name}:80`, () => portForward(s.api, ref(pod!.metadata.name), 80))

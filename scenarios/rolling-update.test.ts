@@ -1,6 +1,6 @@
 // Recipe 2, "Updating live containers": rolling updates, history, rollbacks, Recreate, apply-based
 // updates, the advanced knobs, and serving under load while the image changes.
-import { describe, expect, test } from 'vitest'
+import { describe, expect } from 'vitest'
 import {
   deploymentRolledOut,
   eventsFor,
@@ -24,61 +24,106 @@ const HAPPY = 'Happy Programming with Kubernetes!'
 const simple = 'simple-nginx'
 const simplePods = 'project=My-Happy-Web,role=frontend,env=test'
 
-describe('rolling-update', () => {
-  test('U1 the default strategy is RollingUpdate 25%/25% and the ReplicaSet is named <deployment>-<pod-template-hash>', async () => {
-    await s.step('apply simple-nginx and nginx-service', () => s.apply('rolling-update/simple-nginx.yaml'))
-    const deployment = await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, simple, 5)))
-    expect(deployment.spec?.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } })
-    const [revision] = await rolloutHistory(s.api, ref(simple))
-    const pods = await s.waitFor(podsReady(s.namespace, simplePods, 5))
-    const hash = pods[0]!.metadata.labels?.['pod-template-hash']
-    expect(revision?.replicaSet).toBe(`${simple}-${hash}`)
-    expect(new Set(pods.map((p) => p.metadata.labels?.['pod-template-hash']))).toEqual(new Set([hash]))
-    const page = await s.step('GET nginx-service through its NodePort', () =>
-      waitForHttp(nodePortUrlOf(s.cluster, 30082), (r) => r.status === 200, { description: 'the nginx-service NodePort answers', timeoutMs: 30_000 }),
-    )
-    expect(page.body).toContain('Welcome to nginx!')
-  })
-
-  // builds on: U1
-  test('U2 a pod template update with a change-cause rolls out a second ReplicaSet, scaling up and down in turn', async () => {
-    const scalingEvents: string[] = []
-    // Only changes count: the listed state holds U1's events, not this update's.
-    const deploymentEvents = {
-      selection: { apiVersion: 'v1', kind: 'Event', namespace: s.namespace, fieldSelector: `involvedObject.kind=Deployment,involvedObject.name=${simple}` },
-      onChange(_all: ObservedObject[], type: WatchEventType, e: ObservedObject) {
-        const { reason, message } = e as unknown as { reason: string; message: string }
-        if (type === 'ADDED' && reason === 'ScalingReplicaSet') scalingEvents.push(message.replace(/^\(combined from similar events\): /, ''))
-      },
-    }
-    await s.during(deploymentEvents, async () => {
-      await s.step('update the container command (writes the Happy page)', () =>
-        patchPodTemplate(
-          s.api,
-          ref(simple),
-          { spec: { containers: [{ name: 'nginx', command: ['sh', '-c', `echo "${HAPPY}" > /usr/share/nginx/html/index.html && nginx -g "daemon off;"`] }] } as never },
-          'write the Happy Programming page',
-        ),
+describe.concurrent('rolling-update', () => {
+  // One Deployment through its revisions: each test starts where the previous one left it.
+  describe('simple-nginx revisions', () => {
+    s.test.sequential('U1 the default strategy is RollingUpdate 25%/25% and the ReplicaSet is named <deployment>-<pod-template-hash>', async () => {
+      await s.step('apply simple-nginx and nginx-service', () => s.apply('rolling-update/simple-nginx.yaml'))
+      const deployment = await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, simple, 5)))
+      expect(deployment.spec?.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } })
+      const [revision] = await rolloutHistory(s.api, ref(simple))
+      const pods = await s.waitFor(podsReady(s.namespace, simplePods, 5))
+      const hash = pods[0]!.metadata.labels?.['pod-template-hash']
+      expect(revision?.replicaSet).toBe(`${simple}-${hash}`)
+      expect(new Set(pods.map((p) => p.metadata.labels?.['pod-template-hash']))).toEqual(new Set([hash]))
+      const page = await s.step('GET nginx-service through its NodePort', () =>
+        waitForHttp(nodePortUrlOf(s.cluster, 30082), (r) => r.status === 200, { description: 'the nginx-service NodePort answers', timeoutMs: 30_000 }),
       )
-      await s.step('wait for the rollout to complete', () => s.waitFor(deploymentRolledOut(s.namespace, simple, 5)))
-      await s.step('wait for the last old pod to go', () => s.waitFor(podsReady(s.namespace, simplePods, 5)))
+      expect(page.body).toContain('Welcome to nginx!')
     })
-    const history = await rolloutHistory(s.api, ref(simple))
-    expect(history.map((r) => r.revision)).toEqual([1, 2])
-    const [oldRs, newRs] = history.map((r) => r.replicaSet)
-    const directions = scalingEvents.map((m) => (m.startsWith(`Scaled up replica set ${newRs}`) ? 'up' : m.startsWith(`Scaled down replica set ${oldRs}`) ? 'down' : `other: ${m}`))
-    expect(directions[0], scalingEvents.join('\n')).toBe('up')
-    expect(directions.at(-1), scalingEvents.join('\n')).toBe('down')
-    // Up and down alternate while both ReplicaSets change; once the new one is complete, the old
-    // one's last replicas go as the new pods become available.
-    const lastUp = directions.lastIndexOf('up')
-    directions.forEach((d, i) => expect(d, `event ${i + 1} of:\n${scalingEvents.join('\n')}`).toBe(i <= lastUp && i % 2 === 0 ? 'up' : 'down'))
-    await s.step('the Service answers with the new page', () =>
-      waitForHttp(nodePortUrlOf(s.cluster, 30082), (r) => r.body.includes(HAPPY), { description: 'nginx-service serves the Happy page' }),
-    )
+
+    // builds on: U1
+    s.test.sequential('U2 a pod template update with a change-cause rolls out a second ReplicaSet, scaling up and down in turn', async () => {
+      const scalingEvents: string[] = []
+      // Only changes count: the listed state holds U1's events, not this update's.
+      const deploymentEvents = {
+        selection: { apiVersion: 'v1', kind: 'Event', namespace: s.namespace, fieldSelector: `involvedObject.kind=Deployment,involvedObject.name=${simple}` },
+        onChange(_all: ObservedObject[], type: WatchEventType, e: ObservedObject) {
+          const { reason, message } = e as unknown as { reason: string; message: string }
+          if (type === 'ADDED' && reason === 'ScalingReplicaSet') scalingEvents.push(message.replace(/^\(combined from similar events\): /, ''))
+        },
+      }
+      await s.during(deploymentEvents, async () => {
+        await s.step('update the container command (writes the Happy page)', () =>
+          patchPodTemplate(
+            s.api,
+            ref(simple),
+            { spec: { containers: [{ name: 'nginx', command: ['sh', '-c', `echo "${HAPPY}" > /usr/share/nginx/html/index.html && nginx -g "daemon off;"`] }] } as never },
+            'write the Happy Programming page',
+          ),
+        )
+        await s.step('wait for the rollout to complete', () => s.waitFor(deploymentRolledOut(s.namespace, simple, 5)))
+        await s.step('wait for the last old pod to go', () => s.waitFor(podsReady(s.namespace, simplePods, 5)))
+      })
+      const history = await rolloutHistory(s.api, ref(simple))
+      expect(history.map((r) => r.revision)).toEqual([1, 2])
+      const [oldRs, newRs] = history.map((r) => r.replicaSet)
+      const directions = scalingEvents.map((m) => (m.startsWith(`Scaled up replica set ${newRs}`) ? 'up' : m.startsWith(`Scaled down replica set ${oldRs}`) ? 'down' : `other: ${m}`))
+      expect(directions[0], scalingEvents.join('\n')).toBe('up')
+      expect(directions.at(-1), scalingEvents.join('\n')).toBe('down')
+      // Up and down alternate while both ReplicaSets change; once the new one is complete, the old
+      // one's last replicas go as the new pods become available.
+      const lastUp = directions.lastIndexOf('up')
+      directions.forEach((d, i) => expect(d, `event ${i + 1} of:\n${scalingEvents.join('\n')}`).toBe(i <= lastUp && i % 2 === 0 ? 'up' : 'down'))
+      await s.step('the Service answers with the new page', () =>
+        waitForHttp(nodePortUrlOf(s.cluster, 30082), (r) => r.body.includes(HAPPY), { description: 'nginx-service serves the Happy page' }),
+      )
+    })
+
+    // builds on: U1 U2
+    s.test.sequential('U4 setting a new image creates a third ReplicaSet; history lists revisions 1, 2, 3 with their change-causes', async () => {
+      await s.step('set image nginx:1.28', () =>
+        setImage(s.api, ref(simple), 'nginx', 'nginx:1.28', { changeCause: 'set image nginx=nginx:1.28', imageOverrides: s.cluster.imageOverrides }),
+      )
+      await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, simple, 5)))
+      const history = await rolloutHistory(s.api, ref(simple))
+      expect(history.map((r) => [r.revision, r.changeCause])).toEqual([
+        [1, 'create simple-nginx from simple-nginx.yaml'],
+        [2, 'write the Happy Programming page'],
+        [3, 'set image nginx=nginx:1.28'],
+      ])
+      expect(new Set(history.map((r) => r.replicaSet)).size).toBe(3)
+    })
+
+    // builds on: U1 U2 U4
+    s.test.sequential('U5 rolling back to revision 1 renumbers it as 4; a plain rollback returns to the previous revision', async () => {
+      const before = await rolloutHistory(s.api, ref(simple))
+      const rs = Object.fromEntries(before.map((r) => [r.revision, r.replicaSet]))
+      await s.step('roll back to revision 1', () => rollback(s.api, ref(simple), 1))
+      await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, simple, 5)))
+      let pods = await s.waitFor(podsReady(s.namespace, simplePods, 5))
+      expect(new Set(pods.map(ownerName))).toEqual(new Set([rs[1]]))
+      let history = await rolloutHistory(s.api, ref(simple))
+      expect(history.map((r) => [r.revision, r.replicaSet])).toEqual([[2, rs[2]], [3, rs[3]], [4, rs[1]]])
+      // As kubectl shows them: a rolled-back revision keeps the change-cause it was recorded with.
+      const cause = Object.fromEntries(before.map((r) => [r.revision, r.changeCause]))
+      expect(history.map((r) => [r.revision, r.changeCause])).toEqual([[2, cause[2]], [3, cause[3]], [4, cause[1]]])
+      expect(history.filter((r) => r.replicaSet !== rs[1]).map((r) => r.replicas)).toEqual([0, 0])
+      await s.step('the Service answers with the original page again', () =>
+        waitForHttp(nodePortUrlOf(s.cluster, 30082), (r) => r.body.includes('Welcome to nginx!'), { description: 'nginx-service serves the welcome page' }),
+      )
+
+      await s.step('roll back without a revision', () => rollback(s.api, ref(simple)))
+      await s.waitFor(deploymentRolledOut(s.namespace, simple, 5))
+      pods = await s.waitFor(podsReady(s.namespace, simplePods, 5))
+      expect(new Set(pods.map(ownerName))).toEqual(new Set([rs[3]]))
+      history = await rolloutHistory(s.api, ref(simple))
+      expect(history.map((r) => [r.revision, r.replicaSet])).toEqual([[2, rs[2]], [4, rs[1]], [5, rs[3]]])
+      expect(history.map((r) => [r.revision, r.changeCause])).toEqual([[2, cause[2]], [4, cause[1]], [5, cause[3]]])
+    })
   })
 
-  test('U3 throughout a rollout, pods stay within desired + maxSurge and availability within desired - maxUnavailable', async () => {
+  s.test('U3 throughout a rollout, pods stay within desired + maxSurge and availability within desired - maxUnavailable', async () => {
     await s.apply('rolling-update/bounded-nginx.yaml')
     await s.waitFor(deploymentRolledOut(s.namespace, 'bounded-nginx', 5))
     // 5 replicas at 25%/25%: maxSurge rounds up to 2, maxUnavailable rounds down to 1.
@@ -107,49 +152,7 @@ describe('rolling-update', () => {
     expect(observed.minReady).toBeGreaterThanOrEqual(minAvailable)
   })
 
-  // builds on: U1 U2
-  test('U4 setting a new image creates a third ReplicaSet; history lists revisions 1, 2, 3 with their change-causes', async () => {
-    await s.step('set image nginx:1.28', () =>
-      setImage(s.api, ref(simple), 'nginx', 'nginx:1.28', { changeCause: 'set image nginx=nginx:1.28', imageOverrides: s.cluster.imageOverrides }),
-    )
-    await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, simple, 5)))
-    const history = await rolloutHistory(s.api, ref(simple))
-    expect(history.map((r) => [r.revision, r.changeCause])).toEqual([
-      [1, 'create simple-nginx from simple-nginx.yaml'],
-      [2, 'write the Happy Programming page'],
-      [3, 'set image nginx=nginx:1.28'],
-    ])
-    expect(new Set(history.map((r) => r.replicaSet)).size).toBe(3)
-  })
-
-  // builds on: U1 U2 U4
-  test('U5 rolling back to revision 1 renumbers it as 4; a plain rollback returns to the previous revision', async () => {
-    const before = await rolloutHistory(s.api, ref(simple))
-    const rs = Object.fromEntries(before.map((r) => [r.revision, r.replicaSet]))
-    await s.step('roll back to revision 1', () => rollback(s.api, ref(simple), 1))
-    await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, simple, 5)))
-    let pods = await s.waitFor(podsReady(s.namespace, simplePods, 5))
-    expect(new Set(pods.map(ownerName))).toEqual(new Set([rs[1]]))
-    let history = await rolloutHistory(s.api, ref(simple))
-    expect(history.map((r) => [r.revision, r.replicaSet])).toEqual([[2, rs[2]], [3, rs[3]], [4, rs[1]]])
-    // As kubectl shows them: a rolled-back revision keeps the change-cause it was recorded with.
-    const cause = Object.fromEntries(before.map((r) => [r.revision, r.changeCause]))
-    expect(history.map((r) => [r.revision, r.changeCause])).toEqual([[2, cause[2]], [3, cause[3]], [4, cause[1]]])
-    expect(history.filter((r) => r.replicaSet !== rs[1]).map((r) => r.replicas)).toEqual([0, 0])
-    await s.step('the Service answers with the original page again', () =>
-      waitForHttp(nodePortUrlOf(s.cluster, 30082), (r) => r.body.includes('Welcome to nginx!'), { description: 'nginx-service serves the welcome page' }),
-    )
-
-    await s.step('roll back without a revision', () => rollback(s.api, ref(simple)))
-    await s.waitFor(deploymentRolledOut(s.namespace, simple, 5))
-    pods = await s.waitFor(podsReady(s.namespace, simplePods, 5))
-    expect(new Set(pods.map(ownerName))).toEqual(new Set([rs[3]]))
-    history = await rolloutHistory(s.api, ref(simple))
-    expect(history.map((r) => [r.revision, r.replicaSet])).toEqual([[2, rs[2]], [4, rs[1]], [5, rs[3]]])
-    expect(history.map((r) => [r.revision, r.changeCause])).toEqual([[2, cause[2]], [4, cause[1]], [5, cause[3]]])
-  })
-
-  test('U6 Recreate removes every old pod before it creates any new one', async () => {
+  s.test('U6 Recreate removes every old pod before it creates any new one', async () => {
     await s.apply('rolling-update/recreate-nginx.yaml')
     await s.waitFor(deploymentRolledOut(s.namespace, 'recreate-nginx', 5))
     const oldPods = new Set((await s.waitFor(podsReady(s.namespace, 'app=recreate-nginx', 5))).map((p) => p.metadata.name))
@@ -181,7 +184,7 @@ describe('rolling-update', () => {
     expect(scaling.at(-1)).toMatch(/^Scaled up replica set recreate-nginx-\w+ (from 0 )?to 5$/)
   })
 
-  test('U7 applying an updated file rolls out revision 2', async () => {
+  s.test('U7 applying an updated file rolls out revision 2', async () => {
     await s.step('create my-update-nginx from its file', () => s.apply('rolling-update/my-update-nginx.yaml'))
     await s.waitFor(deploymentRolledOut(s.namespace, 'my-update-nginx', 3))
     await s.step('apply the updated file', () => s.apply('rolling-update/my-update-nginx-v2.yaml'))
@@ -192,7 +195,7 @@ describe('rolling-update', () => {
     expect(history[1]!.images).toEqual([s.cluster.imageOverrides['nginx:1.28'] ?? 'nginx:1.28'])
   })
 
-  test('U8 maxSurge 1 / maxUnavailable 0 never drop availability, and minReadySeconds delays it', async () => {
+  s.test('U8 maxSurge 1 / maxUnavailable 0 never drop availability, and minReadySeconds delays it', async () => {
     await s.apply('rolling-update/advanced-nginx.yaml')
     await s.waitFor(deploymentRolledOut(s.namespace, 'advanced-nginx', 3), { timeoutMs: 180_000 })
     let minAvailable = Infinity
@@ -249,7 +252,7 @@ describe('rolling-update', () => {
     expect(maxPods).toBeLessThanOrEqual(4)
   })
 
-  test('U9 under load a RollingUpdate with readiness serves every request; Recreate shows an outage window', async () => {
+  s.test('U9 under load a RollingUpdate with readiness serves every request; Recreate shows an outage window', async () => {
     await s.apply('rolling-update/served-rolling.yaml', 'rolling-update/served-recreate.yaml')
     await s.waitFor(deploymentRolledOut(s.namespace, 'served-rolling', 3))
     await s.waitFor(deploymentRolledOut(s.namespace, 'served-recreate', 3))

@@ -1,5 +1,5 @@
 // Recipe 1, "Scaling your containers": my-nginx scaled by hand, with a precondition, and by an HPA.
-import { describe, expect, test } from 'vitest'
+import { describe, expect } from 'vitest'
 import {
   ScalePreconditionError,
   deploymentRolledOut,
@@ -32,7 +32,7 @@ const givenMyNginx = () =>
   })
 
 describe('scaling', () => {
-  test('S1 both pods become Ready and the Service has 2 endpoints', async () => {
+  s.test('S1 both pods become Ready and the Service has 2 endpoints', async () => {
     await s.step('apply my-nginx Deployment and NodePort Service', () => s.apply('scaling/my-nginx.yaml'))
     const ready = await s.step('wait for 2 Ready pods', () => s.waitFor(podsReady(s.namespace, pods, 2)))
     const endpoints = await s.step('wait for the Service endpoints', () => s.waitFor(serviceEndpointsReady(s.namespace, 'my-nginx', 2)))
@@ -44,26 +44,26 @@ describe('scaling', () => {
     expect(page.body).toContain('Welcome to nginx!')
   })
 
-  test('S2 scaling 2 -> 4 gives four Ready pods; 4 -> 2 terminates two and keeps two', async () => {
+  s.test('S2 scaling 2 -> 4 gives four Ready pods; 4 -> 2 terminates two and keeps two', async () => {
     const original = (await givenMyNginx()).map(nameOf)
     await s.step('scale to 4', () => scale(s.api, { kind: 'Deployment', namespace: s.namespace, name: deployment, replicas: 4 }))
     const four = await s.step('wait for 4 Ready pods', () => s.waitFor(podsReady(s.namespace, pods, 4)))
     expect(four.map(nameOf)).toEqual(expect.arrayContaining(original))
 
-    // A pod that turns unready before the controller decides goes first, whatever its age.
-    let decided = false
+    // A pod that turns unready before the controller decides goes first, whatever its age. The
+    // controller decided after the scale was asked for and before its first deletion was seen.
+    let firstDeletionSeenAt: number | undefined
     const turnedUnready = new Set<string>()
     const podChanges = {
       selection: { apiVersion: 'v1', kind: 'Pod', namespace: s.namespace, labelSelector: pods },
       onChange(_all: ObservedObject[], _type: WatchEventType, pod: ObservedObject) {
-        if (pod.metadata.deletionTimestamp) decided = true
-        else if (!decided && !isPodReady(pod)) turnedUnready.add(nameOf(pod))
+        if (pod.metadata.deletionTimestamp) firstDeletionSeenAt ??= Date.now()
+        else if (firstDeletionSeenAt === undefined && !isPodReady(pod)) turnedUnready.add(nameOf(pod))
       },
     }
     await s.during(podChanges, async () => {
       const candidates = four.map(candidate)
-      const decidedAt = Date.now()
-      const expectedVictims = scaleDownVictims(candidates, 2, decidedAt)
+      const askedAt = Date.now()
       await s.step('scale to 2', () => scale(s.api, { kind: 'Deployment', namespace: s.namespace, name: deployment, replicas: 2 }))
       const two = await s.step('wait until exactly 2 pods remain', () => s.waitFor(podsReady(s.namespace, pods, 2)))
       const survivors = two.map(nameOf).sort()
@@ -74,19 +74,22 @@ describe('scaling', () => {
       // then the more recently Ready on a log2 scale of age, UIDs within a bucket). Asserted when
       // that ranking, fed with what we observed, has one answer whatever order the controller's
       // informer lists the pods in; otherwise the report says it is undecided.
-      const inputs = candidates.map((c) => `${c.name} ready ${new Date(c.readySince).toISOString().slice(11, 19)} uid ${c.uid.slice(0, 8)} on ${c.node}`)
-      s.timeline.note(`victims ${victims.join(', ')}; originals ${[...original].sort().join(', ')}; decided about ${new Date(decidedAt).toISOString().slice(11, 23)}; ${inputs.join('; ')}`)
+      const decided = { after: askedAt, before: firstDeletionSeenAt ?? Date.now() }
+      const expectedVictims = scaleDownVictims(candidates, 2, decided)
+      const clock = (ms: number, digits = 23) => new Date(ms).toISOString().slice(11, digits)
+      const inputs = candidates.map((c) => `${c.name} ready ${clock(c.readySince, 19)} uid ${c.uid.slice(0, 8)} on ${c.node}`)
+      s.timeline.note(`victims ${victims.join(', ')}; originals ${[...original].sort().join(', ')}; decided between ${clock(decided.after)} and ${clock(decided.before)}; ${inputs.join('; ')}`)
       const undecidedBecause = turnedUnready.size
         ? `${[...turnedUnready].join(', ')} turned unready before the controller decided`
         : expectedVictims === undefined
-          ? 'the ranking has no single answer from what was observed (pods tied across the cut, an order that depends on how the informer lists them, or a log2 age bucket edge)'
+          ? 'the ranking has no single answer from what was observed (pods tied across the cut, an order that depends on how the informer lists them, or a log2 age bucket edge inside the decision window)'
           : undefined
       if (undecidedBecause) s.timeline.undecided('which two pods the ReplicaSet removes', undecidedBecause)
       else expect(victims, 'the pods the ReplicaSet ranking puts first are the ones removed').toEqual(expectedVictims)
     })
   })
 
-  test('S3 a scale with a wrong --current-replicas precondition is refused and changes nothing', async () => {
+  s.test('S3 a scale with a wrong --current-replicas precondition is refused and changes nothing', async () => {
     await givenMyNginx()
     const before = await s.api.apps.readNamespacedDeployment({ namespace: s.namespace, name: deployment })
     const refused = await s.step('scale to 3 expecting 5 current replicas', () =>
@@ -109,7 +112,7 @@ describe('scaling', () => {
     await s.waitFor(podsReady(s.namespace, pods, 2))
   })
 
-  test('S4 an HPA scales my-nginx above 2 under load, never past 5, and back to 2 after', async () => {
+  s.test('S4 an HPA scales my-nginx above 2 under load, never past 5, and back to 2 after', async () => {
     await givenMyNginx()
     await s.step('apply the HPA (2..5 replicas at 50% CPU)', () => s.apply('scaling/my-nginx-hpa.yaml'))
     const hpa = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', namespace: s.namespace, name: deployment }

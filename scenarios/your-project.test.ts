@@ -4,7 +4,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { afterAll, describe, expect, test } from 'vitest'
+import { afterAll, describe, expect } from 'vitest'
 import { $ } from 'zx'
 import { kubeconfigForBorrowing, useScenario } from '../lib/index.js'
 import { REPOSITORY, environmentOfNestedRun } from './nested-run.js'
@@ -14,7 +14,7 @@ const work = mkdtempSync(path.join(tmpdir(), 'kube-scenarios-your-project-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
 describe('your-project', () => {
-  test('the packed package installs into an empty project, init scaffolds it, and its example passes on this cluster', async () => {
+  s.test('the packed package installs into an empty project, init scaffolds it, and its example passes on this cluster', async () => {
     const project = path.join(work, 'project')
     const tarball = await s.step('npm pack (builds dist/)', async () => {
       const packed = await $({ cwd: REPOSITORY, quiet: true })`npm pack --pack-destination ${work} --json`

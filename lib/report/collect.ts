@@ -11,6 +11,7 @@ export interface RunFacts {
   outcome: RunReport['outcome']
   unhandledErrors: readonly SerializedError[]
   nodes?: string[]
+  shard?: RunReport['shard']
 }
 
 /** The report data of the given modules (already narrowed to the scenario project). */
@@ -27,6 +28,7 @@ export function collectRun(modules: readonly TestModule[], facts: RunFacts): Run
     outcome: facts.outcome,
     files: withUniqueKeys(modules.map(collectFile)),
     unhandledErrors: facts.unhandledErrors.map(errorReport),
+    ...(facts.shard ? { shard: facts.shard } : {}),
   }
 }
 

@@ -4,6 +4,7 @@
 import path from 'node:path'
 import type { Reporter, SerializedError, TestCase, TestModule, TestRunEndReason } from 'vitest/node'
 import { clusterOf, collectRun } from './collect.js'
+import { parseShard } from './merge.js'
 import { writeRunReport } from './report-files.js'
 
 export interface HtmlReporterOptions {
@@ -48,10 +49,13 @@ export default class HtmlReporter implements Reporter {
     const scenarios = modules.filter((m) => m.project.name === this.project)
     if (scenarios.length === 0) return
     try {
-      const run = collectRun(scenarios, { startedAt: this.startedAt, endedAt: Date.now(), outcome: reason, unhandledErrors, nodes: this.nodes })
+      const shardText = process.env.KUBE_SCENARIOS_SHARD
+      const shard = shardText ? parseShard(shardText) : undefined
+      const run = collectRun(scenarios, { startedAt: this.startedAt, endedAt: Date.now(), outcome: reason, unhandledErrors, nodes: this.nodes, shard })
       const index = writeRunReport(run, { reportsDir: this.reportsDir, historyRuns: this.options.historyRuns })
       const dir = readable(path.dirname(index))
       process.stdout.write(`\nreport: ${path.join(dir, 'index.html')} (JUnit: ${path.join(dir, 'junit.xml')}; latest: ${path.join(readable(this.reportsDir), 'latest')})\n`)
+      if (shard) process.stdout.write(`shard ${shard.index}/${shard.count}: not recorded in the history until merged: kube-scenarios report --merge ${dir} <the other shards' folders>\n`)
     } catch (error) {
       // The run's outcome stands; a report that cannot be written is said, not thrown.
       process.stderr.write(`\nthe HTML report could not be written: ${(error as Error).stack ?? error}\n`)

@@ -19,6 +19,25 @@ export interface RunReport {
   files: FileReport[]
   /** Errors outside any test (unhandled rejections, reporter errors). */
   unhandledErrors: ErrorReport[]
+  /** The part of the files this run ran (kube-scenarios run --shard). */
+  shard?: ShardOf
+  /** A merged report: the shards it was made of, each with its own cluster. */
+  shards?: ShardRun[]
+}
+
+export interface ShardOf {
+  /** 1-based. */
+  index: number
+  count: number
+}
+
+export interface ShardRun extends ShardOf {
+  runId: string
+  provider?: string
+  nodes?: string[]
+  startedAt: number
+  endedAt: number
+  outcome: RunReport['outcome']
 }
 
 /** One scenario file: one recipe. */

@@ -45,7 +45,8 @@ export function renderReport(run: RunReport, options: RenderOptions = {}): strin
 
 function renderSummary(run: RunReport): string {
   const counts = countByStatus(run.files)
-  const nodes = run.nodes ? `<span title="${escapeHtml(run.nodes.join(', '))}">${run.nodes.length}</span>` : '<span class="muted">unknown</span>'
+  const nodeCount = (names: readonly string[] | undefined) => (names ? `<span title="${escapeHtml(names.join(', '))}">${names.length}</span>` : '<span class="muted">unknown</span>')
+  const nodes = run.shards ? run.shards.map((s) => nodeCount(s.nodes)).join(' + ') : nodeCount(run.nodes)
   const facts: Array<[string, string]> = [
     ['provider', escapeHtml(run.provider ?? 'unknown')],
     ['Kubernetes', escapeHtml(run.kubernetesVersion ?? 'unknown')],
@@ -53,6 +54,10 @@ function renderSummary(run: RunReport): string {
     ['started', escapeHtml(formatInstant(run.startedAt))],
     ['ended', escapeHtml(formatInstant(run.endedAt))],
     ['wall time', escapeHtml(formatDuration(run.endedAt - run.startedAt))],
+    ...(run.shard ? [['shard', `${run.shard.index} of ${run.shard.count} <span class="muted">(merge the shards' folders with kube-scenarios report --merge)</span>`] as [string, string]] : []),
+    ...(run.shards
+      ? [['shards', run.shards.map((s) => `${s.index}/${s.count} ${escapeHtml(s.runId)} ${statusPill(s.outcome)} ${escapeHtml(formatDuration(s.endedAt - s.startedAt))}`).join('<br>')] as [string, string]]
+      : []),
   ]
   return [
     '<header class="summary" id="summary">',

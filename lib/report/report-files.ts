@@ -24,13 +24,18 @@ export interface WriteOptions {
   keepReports?: number
 }
 
+/** A shard's run is recorded in the history by the merge of all shards, not on its own. */
+export function recordedInHistory(run: RunReport): boolean {
+  return !run.shard
+}
+
 /** Writes a finished run's report, records it in the history and refreshes `latest`; returns index.html's path. */
 export function writeRunReport(run: RunReport, options: WriteOptions): string {
   const keep = options.keepReports ?? keptReportsFromEnv()
   const dir = path.join(options.reportsDir, safeName(run.runId))
   const historyPath = options.history ?? historyFile(options.reportsDir)
   const record = historyRecordOf(run)
-  if (Object.keys(record.tests).length > 0) appendHistory(historyPath, record)
+  if (recordedInHistory(run) && Object.keys(record.tests).length > 0) appendHistory(historyPath, record)
   const index = renderInto(dir, run, historyPath, options.historyRuns)
   refreshLatest(options.reportsDir, dir)
   pruneRunFolders(options.reportsDir, keep, dir)

@@ -66,7 +66,7 @@ describe('run plan for every ID of the chapter', () => {
   const chapter = path.join(import.meta.dirname, '..', '..', 'scenarios')
   const testNames = readdirSync(chapter)
     .filter((f) => f.endsWith('.test.ts'))
-    .flatMap((f) => [...readFileSync(path.join(chapter, f), 'utf8').matchAll(/\btest(?:\.each\(.*?\)\))?\(\s*['"](([A-Z]\d+) [^'"]*)['"]/g)].map((m) => ({ file: `scenarios/${f}`, name: m[1]!, id: m[2]! })))
+    .flatMap((f) => [...readFileSync(path.join(chapter, f), 'utf8').matchAll(/\btest(?:\.(?:concurrent|sequential))?(?:\.each\(.*?\)\))?\(\s*['"](([A-Z]\d+) [^'"]*)['"]/g)].map((m) => ({ file: `scenarios/${f}`, name: m[1]!, id: m[2]! })))
   const ids = [...new Set(testNames.map((t) => t.id))]
 
   test('the chapter names 35 IDs', () => {

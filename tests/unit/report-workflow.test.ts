@@ -1,5 +1,6 @@
 // The nightly workflow is linted with actionlint (built once from its Go module and cached), and
-// checked for what the nightly promises: the k3s matrix, reports as artifacts, kept history.
+// checked for what the nightly promises: the k3s matrix in shards, one merged report per minor as
+// an artifact, kept history.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -31,9 +32,8 @@ interface Step {
 
 describe('nightly workflow', () => {
   const workflow = parse(readFileSync(WORKFLOW, 'utf8'))
-  const job = workflow.jobs.scenarios
-  const steps: Step[] = job.steps
-  const using = (action: string) => steps.find((s) => s.uses?.startsWith(`${action}@`))
+  const { unit, scenarios, merge } = workflow.jobs
+  const using = (steps: Step[], action: string) => steps.find((s) => s.uses?.startsWith(`${action}@`))
 
   test(
     'passes actionlint',
@@ -44,27 +44,37 @@ describe('nightly workflow', () => {
     BUILD_TIMEOUT_MS + 60_000,
   )
 
-  test('runs nightly and on demand, the full suite on k3s 1.34 and 1.33', () => {
+  test('runs nightly and on demand: unit tests, then every scenario on k3s 1.34 and 1.33 in shards', () => {
     expect(workflow.on.schedule[0].cron).toMatch(/^\S+ \S+ \* \* \*$/)
     expect(workflow.on).toHaveProperty('workflow_dispatch')
-    expect(job.strategy['fail-fast']).toBe(false)
-    expect(job.strategy.matrix.include.map((m: Record<string, string>) => m['k3s-image'])).toEqual(['rancher/k3s:v1.34.1-k3s1', 'rancher/k3s:v1.33.5-k3s1'])
-    expect(job.env).toMatchObject({ KUBE_SCENARIOS_CLUSTER: 'k3s', KUBE_SCENARIOS_K3S_IMAGE: '${{ matrix.k3s-image }}', KUBE_SCENARIOS_HISTORY: 'reports/history.jsonl' })
-    expect(steps.some((s) => s.run === 'npm test')).toBe(true)
+    expect((unit.steps as Step[]).some((s) => s.run === 'npm run test:unit')).toBe(true)
+    expect(scenarios.strategy['fail-fast']).toBe(false)
+    expect(scenarios.strategy.matrix.include.map((m: Record<string, string>) => m['k3s-image'])).toEqual(['rancher/k3s:v1.34.1-k3s1', 'rancher/k3s:v1.33.5-k3s1'])
+    expect(scenarios.strategy.matrix.shard).toEqual(Array.from({ length: Number(workflow.env.SHARDS) }, (_, i) => i + 1))
+    expect(scenarios.env).toMatchObject({ KUBE_SCENARIOS_CLUSTER: 'k3s', KUBE_SCENARIOS_K3S_IMAGE: '${{ matrix.k3s-image }}' })
+    expect((scenarios.steps as Step[]).some((s) => s.run?.includes('kube-scenarios run --shard "${{ matrix.shard }}/$SHARDS"'))).toBe(true)
+    expect(using(scenarios.steps, 'actions/upload-artifact')?.if).toBe('always()')
   })
 
-  test('uploads the report and JUnit whatever the outcome, and carries the history to the next night', () => {
-    const upload = using('actions/upload-artifact')
+  test("merges each minor's shards into one report, uploads it whatever the outcome, and carries the history to the next night", () => {
+    const steps: Step[] = merge.steps
+    expect(merge.needs).toBe('scenarios')
+    expect(merge.if).toBe('always()')
+    expect(merge.strategy.matrix.kubernetes).toEqual(scenarios.strategy.matrix.kubernetes)
+    const mergeStep = steps.findIndex((s) => s.run === 'npx kube-scenarios report --merge shards/*')
+    expect(mergeStep).toBeGreaterThan(-1)
+    expect(merge.env).toMatchObject({ KUBE_SCENARIOS_HISTORY: 'reports/history.jsonl' })
+    const upload = using(steps, 'actions/upload-artifact')
     expect(upload?.if).toBe('always()')
     expect(upload?.with?.path).toContain('reports/latest/')
-    const restore = using('actions/cache/restore')
-    const save = using('actions/cache/save')
+    const restore = using(steps, 'actions/cache/restore')
+    const save = using(steps, 'actions/cache/save')
     expect(restore?.with?.path).toBe('reports/history.jsonl')
     expect(save?.with?.path).toBe('reports/history.jsonl')
     expect(save?.if).toMatch(/^always\(\)/)
     // Each night saves under a new key; the next restores the newest by prefix.
     expect(save?.with?.key).toBe(restore?.with?.key)
     expect(save?.with?.key?.startsWith(restore?.with?.['restore-keys'] ?? '-')).toBe(true)
-    expect(steps.indexOf(restore!)).toBeLessThan(steps.findIndex((s) => s.run === 'npm test'))
+    expect(steps.indexOf(restore!)).toBeLessThan(mergeStep)
   })
 })

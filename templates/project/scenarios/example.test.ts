@@ -1,13 +1,13 @@
 // An example scenario: fixtures, then the action, then the observed outcome, each a named step
 // that shows up in the HTML report (reports/latest/index.html).
-import { describe, expect, test } from 'vitest'
+import { describe, expect } from 'vitest'
 import { deploymentRolledOut, nodePortUrlOf, podsReady, rolloutHistory, setImage, useScenario, waitForHttp } from 'kube-scenarios'
 
 const s = useScenario('example') // its own namespace; fixture paths are relative to fixtures/
 const web = () => ({ namespace: s.namespace, name: 'web' })
 
 describe('example', () => {
-  test('E1 web runs two Ready pods and serves its page on a NodePort', async () => {
+  s.test('E1 web runs two Ready pods and serves its page on a NodePort', async () => {
     await s.step('apply web (Deployment + NodePort Service)', () => s.apply('example/web.yaml'))
     const pods = await s.step('wait for 2 Ready pods', () => s.waitFor(podsReady(s.namespace, 'app=web', 2)))
     expect(pods).toHaveLength(2)
@@ -18,7 +18,7 @@ describe('example', () => {
   })
 
   // builds on: E1
-  test('E2 a new image rolls out as revision 2', async () => {
+  s.test('E2 a new image rolls out as revision 2', async () => {
     await s.step('set image nginx:1.28', () => setImage(s.api, web(), 'nginx', 'nginx:1.28', { imageOverrides: s.cluster.imageOverrides }))
     await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, 'web', 2)))
     const history = await rolloutHistory(s.api, web())

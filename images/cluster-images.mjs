@@ -452,7 +452,8 @@ function corednsManifests() {
           httpGet: { path: '/health', port: 8080, scheme: 'HTTP' },
           initialDelaySeconds: 60, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 5,
         },
-        readinessProbe: { httpGet: { path: '/ready', port: 8181, scheme: 'HTTP' } },
+        // Probed every 2 s as k3s does (the default 10 s holds a new cluster back by up to 10 s).
+        readinessProbe: { httpGet: { path: '/ready', port: 8181, scheme: 'HTTP' }, periodSeconds: 2 },
       }],
       volumes: [{ name: 'config-volume', configMap: { name: 'coredns', items: [{ key: 'Corefile', path: 'Corefile' }] } }],
     }),
@@ -642,7 +643,7 @@ function ingressControllerManifests() {
         image: refOf('ingress-controller'),
         env: [{ name: 'NODE_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }],
         ports: [{ name: 'http', containerPort: 80, protocol: 'TCP' }],
-        readinessProbe: { httpGet: { path: '/healthz', port: 10254 }, periodSeconds: 5 },
+        readinessProbe: { httpGet: { path: '/healthz', port: 10254 }, periodSeconds: 2 },
         livenessProbe: { httpGet: { path: '/healthz', port: 10254 }, periodSeconds: 10, failureThreshold: 3 },
       }],
     }),

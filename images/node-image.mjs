@@ -1,7 +1,8 @@
 // The node image: Debian + upstream Kubernetes components + containerd 2 + the cluster's images,
 // assembled without a base image or `docker build` (docker import of a root filesystem).
 import { $ } from 'zx'
-import { cp, mkdir, rm } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 import { CACHE_DIR, IMAGES_DIR, hashInputs } from './lib/cache.mjs'
 import { debianRootfs } from './lib/rootfs.mjs'
@@ -16,6 +17,50 @@ const NODE_PROGRAMS = {
   kubernetes: ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'],
   containerd: ['containerd', 'containerd-shim-runc-v2', 'ctr'],
   'kube-router': ['kube-router'],
+}
+
+/** containerd's root in the node (images/node/containerd.toml). */
+const CONTAINERD_ROOT = 'var/lib/containerd'
+
+/**
+ * Imports the cluster's images into a containerd root as the node's containerd will read it (its
+ * content store and metadata; snapshots are made at run time), so a node starts with its images
+ * in place instead of importing them at every start, as kind's node images do. A containerd of
+ * the build's own runs on this machine for the import only, on private paths.
+ */
+async function preloadImages(containerdBin, archive, root) {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'kube-scenarios-preload-'))
+  const address = path.join(work, 'containerd.sock')
+  const config = path.join(work, 'config.toml')
+  await writeFile(config, [
+    'version = 3',
+    `root = "${root}"`,
+    `state = "${path.join(work, 'state')}"`,
+    // Only the image store is wanted: no CRI, nothing that would touch this machine's networking.
+    'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime"]',
+    '[grpc]',
+    `  address = "${address}"`,
+    '',
+  ].join('\n'))
+  const daemon = $`${path.join(containerdBin, 'containerd')} --config ${config}`.quiet().nothrow()
+  const ctr = path.join(containerdBin, 'ctr')
+  const answering = async () => (await $({ nothrow: true, quiet: true })`${ctr} --address ${address} version`).exitCode === 0
+  try {
+    for (let waited = 0; !(await answering()); waited += 100) {
+      if (waited >= 10_000) throw new Error('the containerd started to preload the images did not answer within 10 s')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    await $`${ctr} --address ${address} -n k8s.io images import --all-platforms --no-unpack ${archive}`.quiet()
+  } catch (error) {
+    daemon.kill()
+    throw new Error(`${error.message}\ncontainerd said:\n${(await daemon).stderr}`)
+  } finally {
+    daemon.kill()
+    await daemon
+    await rm(work, { recursive: true, force: true })
+  }
+  // The node mounts its own tmpfs for snapshots and writes its state afresh.
+  await rm(path.join(root, 'io.containerd.snapshotter.v1.overlayfs'), { recursive: true, force: true })
 }
 
 /**
@@ -47,7 +92,8 @@ export async function buildNodeImage({ goBins, clusterImages, log }) {
     await add(path.join(nodeDir, file), `etc/kube-scenarios/${file}`)
   }
   await add(clusterImages.addons, 'etc/kube-scenarios/addons')
-  await add(clusterImages.archive, 'opt/kube-scenarios/images.tar')
+  log(`node image ${ref}: loading the cluster's images into containerd's store`)
+  await preloadImages(goBins.containerd, clusterImages.archive, path.join(tree, CONTAINERD_ROOT))
   log(`node image ${ref}: importing`)
   await $`tar -c -C ${tree} . | docker import --change ${'ENTRYPOINT ["/usr/local/bin/kube-node"]'} --change ${'CMD ["server"]'} --change ${'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'} - ${ref}`.quiet()
   await rm(tree, { recursive: true, force: true })

@@ -147,6 +147,12 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
     await api.core.deleteNamespace({ name: namespace }).catch((error) => {
       if (!isNotFound(error)) throw error
     })
+    // The tests are over: their pods need no graceful stop (a shell sleeping as PID 1 ignores
+    // SIGTERM and would hold the namespace for its whole grace period). A terminating namespace
+    // admits no new pods, so nothing replaces them.
+    await api.core.deleteCollectionNamespacedPod({ namespace, gracePeriodSeconds: 0 }).catch((error) => {
+      if (!isNotFound(error)) throw error
+    })
     // Waiting keeps the cluster's load honest for the files that still run.
     await waitFor(api, resourcesGone({ apiVersion: 'v1', kind: 'Namespace', name: namespace }, `namespace ${namespace}`), { timeoutMs: 180_000 }).catch(() => undefined)
   })

@@ -78,7 +78,7 @@ class NodeContainer extends GenericContainer {
       .withNetwork(network)
       .withLabels(labels)
       .withEnvironment({ NODE_NAME: name })
-      .withTmpFs({ '/run': 'rw,exec', '/tmp': 'rw,exec', '/var/lib/containerd': 'rw,exec', '/var/lib/kubelet': 'rw,exec', '/var/lib/etcd': 'rw' })
+      .withTmpFs({ '/run': 'rw,exec', '/tmp': 'rw,exec', '/var/lib/kubelet': 'rw,exec', '/var/lib/etcd': 'rw' })
       .withWaitStrategy(Wait.forLogMessage('kube-node: ready'))
       .withStartupTimeout(NODE_START_TIMEOUT_MS)
       .withLogConsumer((stream: Readable) => {

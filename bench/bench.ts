@@ -1,14 +1,18 @@
 // `npm run bench`: how fast the harness and its clusters are on this machine, as ratios to the
 // anchors the project aims at (issue "Speed"). A benchmark, not a test: it measures, it never
-// fails on a figure. It times, in one run: a warm cluster ready (1 node) and a node joining, over
-// N repetitions; the lag between an API write and the harness's watch seeing it; the chapter's
-// wall time against the sum of its tests and its per-file walls (from the newest report); the
-// offline build's steps (from the build's own timing record). Writes reports/bench/<time>.json
-// and bench.html beside the reports.
+// fails on a figure. It times, in one run: a warm cluster ready (1 node, 3 nodes) and a node
+// joining, over N repetitions; the lag between an API write and the harness's watch seeing it;
+// the chapter (run here, unless --no-chapter reads the newest report): its wall time against the
+// sum of its tests, the controller floor (its longest test) and per-file walls, and the peak
+// memory of the cluster's containers while it ran; the offline build's steps (from the build's
+// own timing record). Writes reports/bench/<time>.json and bench.html beside the reports.
+import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { getContainerRuntimeClient } from 'testcontainers'
 import { CACHE_DIR } from '#images/lib/paths.mjs'
 import { createClients } from '../lib/api.js'
+import { MANAGED_LABEL } from '../lib/cluster/provider.js'
 import { startRun } from '../lib/cluster/run.js'
 import { watchObjects } from '../lib/wait.js'
 import type { RunReport } from '../lib/report/model.js'
@@ -16,6 +20,7 @@ import type { RunReport } from '../lib/report/model.js'
 /** What the project aims at (seconds, or ms for the watch lag). */
 const ANCHORS = {
   'cluster ready, 1 node (s)': 12,
+  'cluster ready, 3 nodes (s)': 30,
   'node join (s)': 10,
   'watch lag p50 (ms)': 100,
   'watch lag p99 (ms)': 100,
@@ -52,17 +57,21 @@ export interface BenchOptions {
   watchChanges: number
   reportsDir: string
   cluster?: string
+  /** Run the chapter (and sample memory) instead of reading the newest report. */
+  runChapter: boolean
 }
 
 export async function bench(options: BenchOptions): Promise<Row[]> {
   const rows: Row[] = []
   const ready: number[] = []
+  const readyThree: number[] = []
   const joins: number[] = []
   let lags: number[] = []
+  const cluster = options.cluster ?? process.env.KUBE_SCENARIOS_CLUSTER ?? 'local'
   for (let i = 1; i <= options.repetitions; i++) {
-    console.log(`[bench] cluster ${i} of ${options.repetitions}`)
+    console.log(`[bench] clusters ${i} of ${options.repetitions}`)
     const started = Date.now()
-    const run = await startRun({ cluster: options.cluster ?? process.env.KUBE_SCENARIOS_CLUSTER ?? 'local', nodes: 1, log: () => undefined })
+    const run = await startRun({ cluster, nodes: 1, log: () => undefined })
     ready.push(seconds(Date.now() - started))
     try {
       const { addNode } = await import('../lib/cluster/control.js')
@@ -73,11 +82,57 @@ export async function bench(options: BenchOptions): Promise<Row[]> {
     } finally {
       await run.stop()
     }
+    const threeStarted = Date.now()
+    const three = await startRun({ cluster, nodes: 3, log: () => undefined })
+    readyThree.push(seconds(Date.now() - threeStarted))
+    await three.stop()
   }
-  rows.push(row('cluster ready, 1 node (s)', ready), row('node join (s)', joins))
+  rows.push(row('cluster ready, 1 node (s)', ready), row('cluster ready, 3 nodes (s)', readyThree), row('node join (s)', joins))
   rows.push(row('watch lag p50 (ms)', [quantile(lags, 0.5)]), row('watch lag p99 (ms)', [quantile(lags, 0.99)]))
-  rows.push(...chapterRows(options.reportsDir), ...buildRows())
+  const memory = options.runChapter ? await runChapterSampling(cluster) : undefined
+  rows.push(...chapterRows(options.reportsDir), ...(memory ? memoryRows(memory) : []), ...buildRows())
   return rows
+}
+
+/** Peak memory use per cluster container while the chapter ran (bytes, by container name). */
+type PeakMemory = Map<string, number>
+
+/**
+ * Runs the chapter as `kube-scenarios run` does (its report becomes the newest), sampling the
+ * memory of every kube-scenarios container every 2 s.
+ */
+async function runChapterSampling(cluster: string): Promise<PeakMemory> {
+  console.log('[bench] the chapter (kube-scenarios run), sampling its cluster containers\' memory')
+  const peaks: PeakMemory = new Map()
+  const docker = (await getContainerRuntimeClient()).container.dockerode
+  let running = true
+  const sampling = (async () => {
+    while (running) {
+      const containers = await docker.listContainers({ filters: { label: [`${MANAGED_LABEL}=true`] } })
+      await Promise.all(
+        containers.map(async (c) => {
+          const stats = (await docker.getContainer(c.Id).stats({ stream: false }).catch(() => undefined)) as { memory_stats?: { usage?: number } } | undefined
+          const name = c.Names[0]?.replace(/^\//, '') ?? c.Id
+          const usage = stats?.memory_stats?.usage ?? 0
+          peaks.set(name, Math.max(peaks.get(name) ?? 0, usage))
+        }),
+      )
+      await new Promise((resolve) => setTimeout(resolve, 2000))
+    }
+  })()
+  const launcher = path.join(import.meta.dirname, '..', 'bin', 'kube-scenarios.mjs')
+  const code = await new Promise<number | null>((resolve) => spawn(process.execPath, [launcher, 'run', '--cluster', cluster], { stdio: 'inherit' }).on('exit', resolve))
+  running = false
+  await sampling
+  if (code !== 0) console.log(`[bench] the chapter exited ${code}: its figures below come from a run that failed`)
+  return peaks
+}
+
+function memoryRows(peaks: PeakMemory): Row[] {
+  const mib = (bytes: number) => Math.round(bytes / 2 ** 20)
+  const perNode = [...peaks.values()].map(mib)
+  if (perNode.length === 0) return []
+  return [row('chapter: peak memory per node container (MiB)', perNode), row('chapter: peak memory, all nodes (MiB)', [perNode.reduce((a, b) => a + b, 0)])]
 }
 
 /**
@@ -118,6 +173,9 @@ function chapterRows(reportsDir: string): Row[] {
   return [
     row('chapter wall (s)', [seconds(run.endedAt - run.startedAt)]),
     row('chapter: sum of test durations (s)', [seconds(tests.reduce((sum, t) => sum + t.durationMs, 0))]),
+    // What the controllers impose however much runs side by side: the longest single test (J4's
+    // CronJob minutes).
+    row('chapter: controller floor, longest test (s)', [seconds(Math.max(...tests.map((t) => t.durationMs)))]),
     ...run.files.map((f) => row(`file ${f.recipe} wall (s)`, [seconds(f.durationMs)])),
   ]
 }
@@ -161,7 +219,7 @@ export function benchPage(rows: readonly Row[], at: string): string {
 export async function main(args: string[]): Promise<number> {
   const repetitions = Number(args[args.indexOf('--repetitions') + 1] ?? 3) || 3
   const reportsDir = path.resolve(process.env.KUBE_SCENARIOS_REPORT_DIR ?? 'reports')
-  const rows = await bench({ repetitions: args.includes('--repetitions') ? repetitions : 3, watchChanges: 300, reportsDir })
+  const rows = await bench({ repetitions: args.includes('--repetitions') ? repetitions : 3, watchChanges: 300, reportsDir, runChapter: !args.includes('--no-chapter') })
   const at = new Date().toISOString()
   const table = formatRows(rows)
   console.log(`\n${table}`)

@@ -6,12 +6,13 @@ import { chmod, copyFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises
 import path from 'node:path'
 import YAML from 'yaml'
 import { cachedStep } from './lib/cache.mjs'
+import { DNS_SERVICE_IP, INGRESS_NODE_PORT } from './lib/cluster-constants.mjs'
 import { debianPackageFile, debianRootfs } from './lib/rootfs.mjs'
 
 const $q = $({ quiet: true })
 
 /** Debian packages the small images take files from (never shipped whole). */
-const SOURCE_PACKAGES = ['nginx', 'libnginx-mod-http-headers-more-filter', 'ca-certificates']
+const SOURCE_PACKAGES = ['nginx', 'libnginx-mod-http-headers-more-filter', 'apache2', 'ca-certificates']
 
 const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const HEADERS_MORE_MODULE = '/usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so'
@@ -44,7 +45,9 @@ const IMAGES = [
   },
   {
     name: 'httpd', tag: '2.4', upstream: ['httpd:2.4'],
-    fill: busyboxHttpd,
+    users: { 'www-data': 33 }, // the official image's worker user
+    fill: apacheHttpd,
+    env: [`PATH=/usr/local/apache2/bin:${PATH_ENV.slice('PATH='.length)}`, 'HTTPD_PREFIX=/usr/local/apache2'],
     cmd: ['httpd-foreground'], workdir: '/usr/local/apache2', expose: ['80'],
   },
   {
@@ -250,15 +253,50 @@ the error log for details.</p>
 </html>
 `
 
-/** The official httpd image's layout and command name, served by busybox's httpd. */
-async function busyboxHttpd(dir, ctx) {
-  await withBusybox(dir, ctx)
+/** Debian's Apache httpd 2.4 in the official httpd image's layout: /usr/local/apache2, `httpd-foreground`. */
+async function apacheHttpd(dir, ctx, image) {
+  await withBusybox(dir, ctx, image)
+  await copyBinary(ctx.sources, '/usr/sbin/apache2', dir)
+  for (const module of APACHE_MODULES) await copyBinary(ctx.sources, `/usr/lib/apache2/modules/mod_${module}.so`, dir)
+  await copyInto(dir, path.join(ctx.sources, 'etc/mime.types'), '/etc/mime.types')
   await writeFiles(dir, {
+    '/usr/local/apache2/conf/httpd.conf': apacheConf(),
+    // The page of httpd's own docroot (docs/docroot/index.html in its sources), as the official image serves it.
     '/usr/local/apache2/htdocs/index.html': '<html><body><h1>It works!</h1></body></html>\n',
-    '/usr/local/bin/httpd-foreground': '#!/bin/sh\nexec httpd -f -v -p 80 -h /usr/local/apache2/htdocs "$@"\n',
+    '/usr/local/bin/httpd-foreground': '#!/bin/sh\nset -e\nrm -f /usr/local/apache2/logs/httpd.pid\nexec httpd -DFOREGROUND "$@"\n',
+    // Debian's build looks for its configuration under /etc/apache2: point it at the official layout.
+    '/usr/local/apache2/bin/httpd': '#!/bin/sh\nexec /usr/sbin/apache2 -d /usr/local/apache2 -f conf/httpd.conf "$@"\n',
   })
-  await chmod(path.join(dir, 'usr/local/bin/httpd-foreground'), 0o755)
+  await mkdir(path.join(dir, 'usr/local/apache2/logs'), { recursive: true })
+  for (const script of ['usr/local/bin/httpd-foreground', 'usr/local/apache2/bin/httpd']) await chmod(path.join(dir, script), 0o755)
 }
+
+/** What a static site needs, as the official image's configuration loads them (Debian's binary has unixd and log_config built in). */
+const APACHE_MODULES = ['mpm_event', 'authz_core', 'authz_host', 'dir', 'mime']
+
+const apacheConf = () => `ServerRoot "/usr/local/apache2"
+Listen 80
+${APACHE_MODULES.map((m) => `LoadModule ${m}_module /usr/lib/apache2/modules/mod_${m}.so`).join('\n')}
+User www-data
+Group www-data
+ServerName localhost
+DefaultRuntimeDir logs
+PidFile logs/httpd.pid
+DocumentRoot "/usr/local/apache2/htdocs"
+<Directory />
+    AllowOverride none
+    Require all denied
+</Directory>
+<Directory "/usr/local/apache2/htdocs">
+    Require all granted
+</Directory>
+DirectoryIndex index.html
+ErrorLog /proc/self/fd/2
+LogLevel warn
+LogFormat "%h %l %u %t \\"%r\\" %>s %b" common
+CustomLog /proc/self/fd/1 common
+TypesConfig /etc/mime.types
+`
 
 /** A real Debian system (dpkg database included), minus what belongs to the build host. */
 async function debianSystem(dir, ctx) {
@@ -465,7 +503,7 @@ function corednsManifests() {
       }),
       spec: {
         selector: labels,
-        clusterIP: '10.96.0.10',
+        clusterIP: DNS_SERVICE_IP,
         ports: [
           { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
           { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
@@ -649,7 +687,7 @@ function ingressControllerManifests() {
     }),
     {
       apiVersion: 'v1', kind: 'Service', metadata: meta('ingress', ns, { labels }),
-      spec: { type: 'NodePort', selector: labels, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP', nodePort: 30081 }] },
+      spec: { type: 'NodePort', selector: labels, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP', nodePort: INGRESS_NODE_PORT }] },
     },
   ]
 }

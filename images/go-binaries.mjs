@@ -5,22 +5,23 @@ import { createInterface } from 'node:readline'
 import { rename } from 'node:fs/promises'
 import path from 'node:path'
 import { IMAGES_DIR, cachedStep, stepState } from './lib/cache.mjs'
+import { KUBERNETES_MINOR, KUBERNETES_VERSION } from './lib/cluster-constants.mjs'
 
-export const KUBERNETES_VERSION = 'v1.34.4'
+export { KUBERNETES_VERSION }
+const [major, minor] = KUBERNETES_MINOR.split('.')
 
 const kubeVersionFlags = [
   `-X k8s.io/component-base/version.gitVersion=${KUBERNETES_VERSION}`,
-  '-X k8s.io/component-base/version.gitMajor=1',
-  '-X k8s.io/component-base/version.gitMinor=34',
+  `-X k8s.io/component-base/version.gitMajor=${major}`,
+  `-X k8s.io/component-base/version.gitMinor=${minor}`,
   '-X k8s.io/component-base/version.gitTreeState=clean',
   `-X k8s.io/client-go/pkg/version.gitVersion=${KUBERNETES_VERSION}`,
-  '-X k8s.io/client-go/pkg/version.gitMajor=1',
-  '-X k8s.io/client-go/pkg/version.gitMinor=34',
+  `-X k8s.io/client-go/pkg/version.gitMajor=${major}`,
+  `-X k8s.io/client-go/pkg/version.gitMinor=${minor}`,
 ].join(' ')
 
 /**
- * module: a directory of images/ holding a go.mod that pins the versions (built with its packages);
- * install: `package@version` built with that module's own go.mod (go install).
+ * module: a directory of images/ holding a go.mod that pins the versions (built with its packages).
  * typicalS: a cold build's duration on a 2-core machine (before this machine recorded its own).
  */
 export const GO_PROGRAMS = [
@@ -43,7 +44,7 @@ export const GO_PROGRAMS = [
   {
     name: 'cluster-programs',
     module: 'go',
-    packages: ['./cmd/ingress-controller', './cmd/echoserver', './cmd/pause'],
+    packages: ['./cmd/ingress-controller', './cmd/echoserver', './cmd/pause', './cmd/pod-routes'],
     typicalS: 10,
   },
   {
@@ -57,10 +58,13 @@ export const GO_PROGRAMS = [
     ],
     typicalS: 75,
   },
-  { name: 'coredns', module: 'coredns', packages: ['.'], typicalS: 75 },
-  { name: 'metrics-server', install: ['sigs.k8s.io/metrics-server/cmd/metrics-server@v0.8.0'], typicalS: 165 },
-  { name: 'kube-router', install: ['github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@v2.1.0'], typicalS: 115 },
-  { name: 'local-path-provisioner', install: ['github.com/rancher/local-path-provisioner@v0.0.30'], typicalS: 70 },
+  // One module graph (images/go/go.mod) for Kubernetes and the add-ons built from Go, so that the
+  // packages they share (client-go, apimachinery, grpc...) compile once: later groups find them in
+  // Go's build cache. Kubernetes first: it is the largest.
+  { name: 'coredns', module: 'go', packages: ['./cmd/coredns'], typicalS: 35 },
+  { name: 'metrics-server', module: 'go', packages: ['sigs.k8s.io/metrics-server/cmd/metrics-server'], typicalS: 40 },
+  { name: 'kube-router', module: 'go', packages: ['github.com/cloudnativelabs/kube-router/v2/cmd/kube-router'], typicalS: 40 },
+  { name: 'local-path-provisioner', module: 'go', packages: ['github.com/rancher/local-path-provisioner'], typicalS: 20 },
 ]
 
 const goEnv = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false -trimpath' }
@@ -70,7 +74,7 @@ async function goStepInputs(program) {
   const goVersion = (await goOutput(['env', 'GOVERSION'])).trim()
   // Only what this group compiles: the module's pins and its own local packages (a change to
   // another program of the same module must not rebuild Kubernetes).
-  const local = (program.packages ?? []).filter((p) => p.startsWith('.')).map((p) => path.join(moduleDir, p))
+  const local = program.packages.filter((p) => p.startsWith('.')).map((p) => path.join(moduleDir, p))
   const { typicalS, ...definition } = program
   return [goVersion, definition, ...(moduleDir ? [path.join(moduleDir, 'go.mod'), path.join(moduleDir, 'go.sum'), ...local] : [])]
 }
@@ -89,16 +93,12 @@ export async function buildGoProgram(program, phase) {
   const { outDir } = await cachedStep(`go-${program.name}`, await goStepInputs(program), async (out) => {
     const ldflags = `-s -w ${program.ldflags ?? ''}`
     // The packages to compile, std included: `go build -v` names each as it compiles it (cached
-    // ones are skipped, so a warm Go cache ends below the total). `go install pkg@v` cannot be listed.
-    let total = 0
-    if (program.packages) {
-      phase.update('resolving modules')
-      total = (await goOutput(['list', '-deps', ...program.packages], moduleDir)).trim().split('\n').length
-    }
+    // ones are skipped, so a warm Go cache ends below the total).
+    phase.update('resolving modules')
+    const total = (await goOutput(['list', '-deps', ...program.packages], moduleDir)).trim().split('\n').length
     let compiled = 0
     const onPackage = () => phase.update(`${++compiled}${total ? `/${total}` : ''} packages compiled`)
-    if (program.install) await goRun(['install', '-v', '-ldflags', ldflags, ...program.install], { env: { ...goEnv, GOBIN: out }, onPackage })
-    else await goRun(['build', '-v', '-ldflags', ldflags, '-o', `${out}/`, ...program.packages], { cwd: moduleDir, onPackage })
+    await goRun(['build', '-v', '-ldflags', ldflags, '-o', `${out}/`, ...program.packages], { cwd: moduleDir, onPackage })
     for (const [from, to] of Object.entries(program.rename ?? {})) await rename(path.join(out, from), path.join(out, to))
   })
   return outDir

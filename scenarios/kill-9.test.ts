@@ -9,6 +9,7 @@ import path from 'node:path'
 import { afterAll, describe } from 'vitest'
 import { $ } from 'zx'
 import { kubeconfigForBorrowing, resourcesGone, retryUntil, useScenario } from '../lib/index.js'
+import { RUN_LABEL } from '#images/lib/cluster-constants.mjs'
 import { REPOSITORY, environmentOfNestedRun } from './nested-run.js'
 
 const s = useScenario('kill-9')
@@ -63,7 +64,7 @@ async function processesOf({ runId, group }: KilledRun): Promise<string[]> {
 const tempFilesOf = (runId: string) => readdirSync(tmpdir()).filter((f) => f.startsWith('kube-scenarios-') && f.includes(runId))
 
 async function dockerLeftovers(runId: string): Promise<string[]> {
-  const containers = await $({ quiet: true })`docker ps -aq --filter label=kube-scenarios.dev/run=${runId}`
+  const containers = await $({ quiet: true })`docker ps -aq --filter ${`label=${RUN_LABEL}=${runId}`}`
   const networks = await $({ quiet: true })`docker network ls -q --filter name=kube-scenarios-${runId}`
   return [...containers.stdout.split('\n'), ...networks.stdout.split('\n')].filter(Boolean)
 }
@@ -87,7 +88,7 @@ describe('kill-9', () => {
       startAndKill('kubeconfig', { KUBE_SCENARIOS_KUBECONFIG: kubeconfig }, (runId) =>
         retryUntil(
           async () => {
-            const { items } = await s.api.core.listNamespace({ labelSelector: `kube-scenarios.dev/run=${runId}` })
+            const { items } = await s.api.core.listNamespace({ labelSelector: `${RUN_LABEL}=${runId}` })
             return items.length ? { value: true } : { reason: 'no namespace of the run yet' }
           },
           { description: 'the child run created its namespace', timeoutMs: 60_000 },
@@ -96,7 +97,7 @@ describe('kill-9', () => {
     )
     await s.step('its processes exit', () => untilNothingLeft('processes', () => processesOf(killed)))
     await s.step('its namespaces are deleted', () =>
-      s.waitFor(resourcesGone({ apiVersion: 'v1', kind: 'Namespace', labelSelector: `kube-scenarios.dev/run=${killed.runId}` }, `namespaces of run ${killed.runId}`), { timeoutMs: 180_000 }),
+      s.waitFor(resourcesGone({ apiVersion: 'v1', kind: 'Namespace', labelSelector: `${RUN_LABEL}=${killed.runId}` }, `namespaces of run ${killed.runId}`), { timeoutMs: 180_000 }),
     )
     await s.step('its temp files are removed', () => untilNothingLeft('temp files', async () => tempFilesOf(killed.runId)))
   })

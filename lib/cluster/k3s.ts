@@ -8,9 +8,10 @@ import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
 import { MAPPED_NODE_PORTS, MANAGED_LABEL, RUN_LABEL, firstLine, reachableHost, runNetworkName, type ClusterInfo, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
+import { DEFAULT_K3S_IMAGE } from '#images/lib/cluster-constants.mjs'
 
 /** Pinned k3s release (Kubernetes 1.34, like the offline cluster). */
-export const K3S_IMAGE = process.env.KUBE_SCENARIOS_K3S_IMAGE ?? 'rancher/k3s:v1.34.1-k3s1'
+export const K3S_IMAGE = process.env.KUBE_SCENARIOS_K3S_IMAGE ?? DEFAULT_K3S_IMAGE
 const TRAEFIK_HTTP_PORT = 80
 const K3S_API_PORT = 6443
 const SERVER_NAME = 'k3s-server'

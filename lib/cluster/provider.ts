@@ -5,14 +5,11 @@ import { connect, isIP } from 'node:net'
 export type ProviderName = 'k3s' | 'local' | 'kubeconfig'
 export const PROVIDER_NAMES: readonly ProviderName[] = ['k3s', 'local', 'kubeconfig']
 
-/** Fixed NodePorts every provider maps to 127.0.0.1, so scenarios can reach them from the test process. */
-export const MAPPED_NODE_PORTS = [30080, 30081, 30082, 30083, 30084, 30085, 30086, 30087, 30088, 30089] as const
-/** The NodePort of the local cluster's Ingress controller. */
-export const INGRESS_NODE_PORT = 30081
-
-/** Labels put on everything a run creates, so leftovers can be found and swept. */
-export const RUN_LABEL = 'kube-scenarios.dev/run'
-export const MANAGED_LABEL = 'kube-scenarios.dev/managed'
+// Fixed NodePorts every provider maps to 127.0.0.1 (so scenarios reach them from the test
+// process), the local cluster's Ingress NodePort, the labels on everything a run creates and its
+// network's name: one definition for the build, the providers, the reaper and `clean`.
+import { MAPPED_NODE_PORTS } from '#images/lib/cluster-constants.mjs'
+export { INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, RUN_LABEL, runNetworkName } from '#images/lib/cluster-constants.mjs'
 
 export interface ClusterRequest {
   runId: string
@@ -96,11 +93,6 @@ export function nodePortUrlOf(cluster: ClusterInfo, port: number): string {
     `reach NodePort ${port}`,
     mapped ? 'it found no node address to reach NodePorts at (a held `kube-scenarios up` cluster publishes them)' : `only NodePorts ${MAPPED_NODE_PORTS[0]}-${MAPPED_NODE_PORTS.at(-1)} are published; use one of them`,
   )
-}
-
-/** Docker network name of a run (testcontainers cannot label networks; the reaper finds them by name). */
-export function runNetworkName(runId: string): string {
-  return `kube-scenarios-${runId}`
 }
 
 /**

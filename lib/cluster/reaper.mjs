@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import * as k8s from '@kubernetes/client-node'
 import { getContainerRuntimeClient } from 'testcontainers'
+import { RUN_LABEL, runNetworkName } from '#images/lib/cluster-constants.mjs'
 
 const [runId, logFile, kubeconfigFile] = process.argv.slice(2)
-const RUN_LABEL = 'kube-scenarios.dev/run'
-const runNetworkName = (id) => `kube-scenarios-${id}`
 const log = (line) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`)
 
 let keepNamespaces = false

@@ -1,0 +1,27 @@
+// Values that more than one layer must agree on: the offline build (node image, add-ons), the
+// cluster providers, the reaper and `clean`. Defined once here; kube-node's config files get
+// theirs from the build (images/node-image.mjs fills them in).
+
+/** The Kubernetes release the offline cluster is built from, and the minor k3s runs by default. */
+export const KUBERNETES_MINOR = '1.34'
+export const KUBERNETES_VERSION = `v${KUBERNETES_MINOR}.4`
+export const DEFAULT_K3S_IMAGE = `rancher/k3s:v${KUBERNETES_MINOR}.1-k3s1`
+
+/** Labels on everything a run creates (containers, networks, namespaces). */
+export const RUN_LABEL = 'kube-scenarios.dev/run'
+export const MANAGED_LABEL = 'kube-scenarios.dev/managed'
+
+/** The Docker network of a run. */
+export const runNetworkName = (runId) => `kube-scenarios-${runId}`
+
+/** The offline cluster's address plan. */
+export const POD_CIDR = '10.244.0.0/16'
+export const SERVICE_CIDR = '10.96.0.0/16'
+/** The `kubernetes` Service: the first address of SERVICE_CIDR. */
+export const API_SERVICE_IP = '10.96.0.1'
+export const DNS_SERVICE_IP = '10.96.0.10'
+
+/** NodePorts published to the host for every cluster; the fixtures use them. */
+export const MAPPED_NODE_PORTS = [30080, 30081, 30082, 30083, 30084, 30085, 30086, 30087, 30088, 30089]
+/** Where the cluster's Ingress controller listens (one of MAPPED_NODE_PORTS). */
+export const INGRESS_NODE_PORT = 30081

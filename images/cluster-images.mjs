@@ -258,17 +258,26 @@ async function apacheHttpd(dir, ctx, image) {
   await withBusybox(dir, ctx, image)
   await copyBinary(ctx.sources, '/usr/sbin/apache2', dir)
   for (const module of APACHE_MODULES) await copyBinary(ctx.sources, `/usr/lib/apache2/modules/mod_${module}.so`, dir)
+  // glibc loads libgcc_s when a thread exits, so ldd does not list it.
+  const libgcc = (await $q`chroot ${ctx.sources} ldconfig -p`).stdout.match(/libgcc_s\.so\.1 \(.*\) => (\S+)/)?.[1]
+  if (!libgcc) throw new Error('libgcc_s.so.1 is not in the image sources rootfs')
+  await copyBinary(ctx.sources, libgcc, dir)
   await copyInto(dir, path.join(ctx.sources, 'etc/mime.types'), '/etc/mime.types')
+  // Debian's binary reads /etc/apache2/apache2.conf unless told otherwise; the official image's
+  // path names the same file.
   await writeFiles(dir, {
-    '/usr/local/apache2/conf/httpd.conf': apacheConf(),
+    '/etc/apache2/apache2.conf': apacheConf(),
     // The page of httpd's own docroot (docs/docroot/index.html in its sources), as the official image serves it.
     '/usr/local/apache2/htdocs/index.html': '<html><body><h1>It works!</h1></body></html>\n',
-    '/usr/local/bin/httpd-foreground': '#!/bin/sh\nset -e\nrm -f /usr/local/apache2/logs/httpd.pid\nexec httpd -DFOREGROUND "$@"\n',
-    // Debian's build looks for its configuration under /etc/apache2: point it at the official layout.
-    '/usr/local/apache2/bin/httpd': '#!/bin/sh\nexec /usr/sbin/apache2 -d /usr/local/apache2 -f conf/httpd.conf "$@"\n',
+    // By its full path: busybox's shell runs its own httpd applet for a bare `httpd`.
+    '/usr/local/bin/httpd-foreground': '#!/bin/sh\nset -e\nrm -f /usr/local/apache2/logs/httpd.pid\nexec /usr/local/apache2/bin/httpd -DFOREGROUND "$@"\n',
   })
+  await mkdir(path.join(dir, 'usr/local/apache2/conf'), { recursive: true })
+  await mkdir(path.join(dir, 'usr/local/apache2/bin'), { recursive: true })
   await mkdir(path.join(dir, 'usr/local/apache2/logs'), { recursive: true })
-  for (const script of ['usr/local/bin/httpd-foreground', 'usr/local/apache2/bin/httpd']) await chmod(path.join(dir, script), 0o755)
+  await symlink('/etc/apache2/apache2.conf', path.join(dir, 'usr/local/apache2/conf/httpd.conf'))
+  await symlink('/usr/sbin/apache2', path.join(dir, 'usr/local/apache2/bin/httpd'))
+  await chmod(path.join(dir, 'usr/local/bin/httpd-foreground'), 0o755)
 }
 
 /** What a static site needs, as the official image's configuration loads them (Debian's binary has unixd and log_config built in). */

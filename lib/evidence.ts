@@ -53,12 +53,16 @@ async function logsOfUnreadyPods(clients: Clients, namespace: string): Promise<s
   const parts = await Promise.all(
     unready.slice(0, 5).flatMap((pod) =>
       (pod.spec?.containers ?? []).map(async (container) => {
-        const state = pod.status?.containerStatuses?.find((c) => c.name === container.name)?.state
+        const status = pod.status?.containerStatuses?.find((c) => c.name === container.name)
+        const state = status?.state
         const why = state?.waiting ? `waiting: ${state.waiting.reason} ${state.waiting.message ?? ''}` : state?.terminated ? `terminated: ${state.terminated.reason} exit ${state.terminated.exitCode}` : pod.status?.phase
+        // A container waiting to restart has no log of its own yet: its last run's log says why it ended.
+        const previous = Boolean(state?.waiting && status?.lastState?.terminated)
         const log = await clients.core
-          .readNamespacedPodLog({ namespace, name: pod.metadata!.name!, container: container.name, tailLines: LOG_TAIL_LINES })
+          .readNamespacedPodLog({ namespace, name: pod.metadata!.name!, container: container.name, tailLines: LOG_TAIL_LINES, previous })
           .catch((error: Error) => `(no logs: ${error.message.split('\n')[0]})`)
-        return `  pod ${pod.metadata!.name} container ${container.name} (${why}):\n${indent(String(log || '(empty)'))}`
+        const run = previous ? `; its previous run ended ${status!.lastState!.terminated!.reason} exit ${status!.lastState!.terminated!.exitCode}` : ''
+        return `  pod ${pod.metadata!.name} container ${container.name} (${why}${run}):\n${indent(String(log || '(empty)'))}`
       }),
     ),
   )

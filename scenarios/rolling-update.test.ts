@@ -123,32 +123,73 @@ describe.concurrent('rolling-update', () => {
     })
   })
 
-  s.test('U3 throughout a rollout, pods stay within desired + maxSurge and availability within desired - maxUnavailable', async () => {
+  s.test('U3 throughout a rollout, pods stay within desired + maxSurge (pods above it only while their ReplicaSet removes them) and availability within desired - maxUnavailable', async () => {
     await s.apply('rolling-update/bounded-nginx.yaml')
     await s.waitFor(deploymentRolledOut(s.namespace, 'bounded-nginx', 5))
     // 5 replicas at 25%/25%: maxSurge rounds up to 2, maxUnavailable rounds down to 1.
     const [maxPods, minAvailable] = [5 + 2, 5 - 1]
-    const observed = { maxPods: 0, minReady: Infinity, changes: 0 }
-    const count = (pods: ObservedObject[]) => {
+    // The controller keeps the ReplicaSets' sizes within desired + maxSurge; each ReplicaSet's own
+    // controller then creates and removes pods independently, so a new pod can appear just before
+    // the old pod its ReplicaSet was already shrunk for is marked for removal. Every pod above the
+    // bound must be such a pod: its ReplicaSet's size, as of that instant, is below its live pods.
+    // (Pods and ReplicaSets are ordered by resourceVersion: one sequence in etcd and in kine.)
+    const observed = { maxPods: 0, minReady: Infinity, changes: 0, maxReplicaSetTotal: 0 }
+    const sizes = new Map<string, Array<{ at: bigint; replicas: number }>>()
+    const aboveBound: Array<{ at: bigint; live: number; liveByReplicaSet: Map<string, number> }> = []
+    const ownerOf = (pod: ObservedObject) => pod.metadata.ownerReferences?.[0]?.name ?? '(none)'
+    const count = (pods: ObservedObject[], pod?: ObservedObject) => {
       const live = pods.filter((p) => !p.metadata.deletionTimestamp)
+      if (pod && live.length > maxPods) {
+        const liveByReplicaSet = new Map<string, number>()
+        for (const p of live) liveByReplicaSet.set(ownerOf(p), (liveByReplicaSet.get(ownerOf(p)) ?? 0) + 1)
+        aboveBound.push({ at: BigInt(pod.metadata.resourceVersion!), live: live.length, liveByReplicaSet })
+      }
       observed.maxPods = Math.max(observed.maxPods, live.length)
       observed.minReady = Math.min(observed.minReady, live.filter(isPodReady).length)
       s.timeline.sample('pods', live.length)
       s.timeline.sample('ready pods', live.filter(isPodReady).length)
     }
+    const sizeReplicaSets = (replicaSets: ObservedObject[]) => {
+      for (const rs of replicaSets) {
+        const history = sizes.get(rs.metadata.name) ?? []
+        history.push({ at: BigInt(rs.metadata.resourceVersion!), replicas: Number(rs.spec?.replicas ?? 0) })
+        sizes.set(rs.metadata.name, history)
+      }
+      const total = [...sizes.values()].reduce((sum, history) => sum + history.at(-1)!.replicas, 0)
+      observed.maxReplicaSetTotal = Math.max(observed.maxReplicaSetTotal, total)
+      s.timeline.sample('ReplicaSet sizes', total)
+    }
+    /** The pods above the bound at that instant that no ReplicaSet had been shrunk for. */
+    const unexplained = ({ at, live, liveByReplicaSet }: (typeof aboveBound)[number]) => {
+      let awaitingRemoval = 0
+      for (const [name, pods] of liveByReplicaSet) {
+        const size = [...(sizes.get(name) ?? [])].reverse().find((s) => s.at <= at)?.replicas
+        awaitingRemoval += size === undefined ? 0 : Math.max(0, pods - size)
+      }
+      return Math.max(0, live - maxPods - awaitingRemoval)
+    }
     const boundedPods = {
       selection: { apiVersion: 'v1', kind: 'Pod', namespace: s.namespace, labelSelector: 'app=bounded-nginx' },
-      onListed: count,
-      onChange: (pods: ObservedObject[]) => (observed.changes++, count(pods)),
+      onListed: (pods: ObservedObject[]) => count(pods),
+      onChange: (pods: ObservedObject[], _type: WatchEventType, pod: ObservedObject) => (observed.changes++, count(pods, pod)),
     }
-    await s.during(boundedPods, async () => {
+    const boundedReplicaSets = {
+      selection: { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: s.namespace, labelSelector: 'app=bounded-nginx' },
+      onListed: sizeReplicaSets,
+      onChange: (_all: ObservedObject[], _type: WatchEventType, rs: ObservedObject) => sizeReplicaSets([rs]),
+    }
+    await s.during([boundedPods, boundedReplicaSets], async () => {
       await s.step('set image nginx:1.28', () => setImage(s.api, ref('bounded-nginx'), 'nginx', 'nginx:1.28', { imageOverrides: s.cluster.imageOverrides }))
       await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, 'bounded-nginx', 5)))
       await s.waitFor(podsReady(s.namespace, 'app=bounded-nginx', 5))
     })
+    for (const moment of aboveBound) {
+      s.timeline.note(`above desired + maxSurge: ${moment.live} live pods at resourceVersion ${moment.at} (${[...moment.liveByReplicaSet].map(([rs, n]) => `${rs}: ${n}`).join(', ')}); ${unexplained(moment)} not awaiting removal`)
+    }
     // Five pods replaced: each is created, scheduled, started, made Ready, deleted.
     expect(observed.changes).toBeGreaterThan(10)
-    expect(observed.maxPods).toBeLessThanOrEqual(maxPods)
+    expect(observed.maxReplicaSetTotal, 'the ReplicaSets together never sized above desired + maxSurge').toBeLessThanOrEqual(maxPods)
+    expect(aboveBound.map(unexplained), 'every pod above desired + maxSurge belongs to a ReplicaSet already shrunk below its live pods').toEqual(aboveBound.map(() => 0))
     expect(observed.minReady).toBeGreaterThanOrEqual(minAvailable)
   })
 

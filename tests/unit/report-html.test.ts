@@ -49,6 +49,16 @@ describe('HTML report', () => {
     expect(html.match(/<circle class="dot failed"/g)?.length).toBeGreaterThan(0)
   })
 
+  test('a claim the observations could not decide gets its own box and a marker, and the test still reads as what it was', () => {
+    const run = sampleRun()
+    const first = run.files[0]!.tests[0]!
+    const at = first.timeline[0]!.at + 1000
+    first.timeline = [...first.timeline, { at, type: 'undecided', claim: 'which two pods the ReplicaSet removes', why: 'a log2 age bucket edge inside the decision window' }]
+    const page = renderReport(run)
+    expect(page).toContain('<section class="undecided"><h4>Not decided by what was observed</h4><ul><li><strong>which two pods the ReplicaSet removes</strong>: a log2 age bucket edge inside the decision window</li></ul></section>')
+    expect(page).toContain('undecided: which two pods the ReplicaSet removes (a log2 age bucket edge inside the decision window)')
+  })
+
   test('diffs lose their terminal colours', () => {
     expect(renderDiff('\u001b[32m- Expected\u001b[39m\n\u001b[31m+ Received\u001b[39m')).toBe(
       '<pre class="text diff"><span class="expected">- Expected</span>\n<span class="received">+ Received</span></pre>',

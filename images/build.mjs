@@ -10,13 +10,15 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { ensureDocker } from './engine/ensure-docker.mjs'
 import { CACHE_DIR, LOCAL_MANIFEST } from './lib/paths.mjs'
+import { sourcesHash } from './lib/cache.mjs'
 import { createProgress, minutes } from './lib/progress.mjs'
 import { GO_PROGRAMS, KUBERNETES_VERSION, buildGoProgram, goProgramCached } from './go-binaries.mjs'
 import { buildClusterImages } from './cluster-images.mjs'
 import { buildNodeImage } from './node-image.mjs'
+import { renderAddons } from './addons.mjs'
 
 /** Steps after the Go programs, with their typical cold duration on 2 cores. */
-const IMAGE_STEPS = { 'pod images': 70, 'node image': 55 }
+const IMAGE_STEPS = { 'pod images': 70, 'add-ons': 1, 'node image': 55 }
 const TIMINGS_FILE = path.join(CACHE_DIR, 'build-timings.json')
 
 const progress = createProgress({ prefix: 'images' })
@@ -60,14 +62,21 @@ for (const program of GO_PROGRAMS) {
 /** Runs an image step as a phase; its own lines say whether it was cached. */
 async function imageStep(step, build) {
   const phase = progress.phase(step, imagesMayChange ? estimateOf(step, IMAGE_STEPS[step]) : undefined)
+  // Lines "<part>: built" / "<part>: cached" from the step; its closing line names what was rebuilt.
+  const built = []
+  let cachedParts = 0
   let rebuilt = false
   const log = (line) => {
     if (/: built|downloaded/.test(line)) rebuilt = true
+    const part = /^(.*): (built|cached)$/.exec(line)
+    if (part?.[2] === 'built') built.push(part[1])
+    else if (part) cachedParts++
     phase.update(line)
   }
   try {
     const result = await build(log)
-    const seconds = phase.done(rebuilt ? 'built' : 'cached')
+    const parts = built.length && built.length <= 5 ? ` (${built.join(', ')}${cachedParts ? `; ${cachedParts} cached` : ''})` : ''
+    const seconds = phase.done(`${rebuilt ? 'built' : 'cached'}${parts}`)
     if (rebuilt) await record(step, seconds)
     return result
   } catch (error) {
@@ -77,10 +86,12 @@ async function imageStep(step, build) {
 }
 
 const clusterImages = await imageStep('pod images', (log) => buildClusterImages({ goBins, log }))
-const nodeImage = await imageStep('node image', (log) => buildNodeImage({ goBins, clusterImages, log }))
+const addons = await imageStep('add-ons', (log) => renderAddons({ images: clusterImages.refs, log }))
+const nodeImage = await imageStep('node image', (log) => buildNodeImage({ goBins, clusterImages, addons, log }))
 
 await writeManifest({
   nodeImage,
+  sources: await sourcesHash(),
   kubernetesVersion: KUBERNETES_VERSION,
   imageOverrides: clusterImages.images,
   kubectl: path.join(goBins.kubernetes, 'kubectl'),

@@ -6,6 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { CACHE_DIR, IMAGES_DIR, hashInputs } from './lib/cache.mjs'
 import * as constants from './lib/cluster-constants.mjs'
+import { CONSTANTS_FILE, fillPlaceholders } from './lib/placeholders.mjs'
 import { debianRootfs } from './lib/rootfs.mjs'
 
 const NODE_PACKAGES = [
@@ -19,16 +20,6 @@ const NODE_PROGRAMS = {
   containerd: ['containerd', 'containerd-shim-runc-v2', 'ctr'],
   'kube-router': ['kube-router'],
   'cluster-programs': ['pod-routes'],
-}
-
-const CONSTANTS_FILE = new URL('./lib/cluster-constants.mjs', import.meta.url).pathname
-
-/** A node config file with its @NAME@ placeholders filled in from cluster-constants.mjs. */
-function withConstants(file, text) {
-  return text.replace(/@(\w+)@/g, (_, name) => {
-    if (!(name in constants)) throw new Error(`images/node/${file}: @${name}@ is not in images/lib/cluster-constants.mjs`)
-    return String(constants[name])
-  })
 }
 
 /** containerd's root in the node (images/node/containerd.toml). */
@@ -79,10 +70,10 @@ async function preloadImages(containerdBin, archive, root) {
  * Builds (or finds) the node image; its tag is the hash of everything that goes into it, so the
  * Docker image store is the cache.
  */
-export async function buildNodeImage({ goBins, clusterImages, log }) {
+export async function buildNodeImage({ goBins, clusterImages, addons, log }) {
   const nodeDir = path.join(IMAGES_DIR, 'node')
   const binaries = Object.entries(NODE_PROGRAMS).flatMap(([group, names]) => names.map((n) => path.join(goBins[group], n)))
-  const tag = await hashInputs([NODE_PACKAGES, nodeDir, CONSTANTS_FILE, ...binaries, clusterImages.archive, clusterImages.addons])
+  const tag = await hashInputs([NODE_PACKAGES, nodeDir, CONSTANTS_FILE, ...binaries, clusterImages.archive, ...addons])
   const ref = `kube-scenarios/node:${tag}`
   if ((await $({ nothrow: true, quiet: true })`docker image inspect ${ref}`).exitCode === 0) {
     log(`node image ${ref}: cached`)
@@ -102,11 +93,11 @@ export async function buildNodeImage({ goBins, clusterImages, log }) {
   await add(path.join(nodeDir, 'kube-node'), 'usr/local/bin/kube-node')
   await mkdir(path.join(tree, 'etc/kube-scenarios'), { recursive: true })
   for (const file of ['containerd.toml', 'cni.template', 'kubelet.yaml', 'kube-proxy.yaml']) {
-    await writeFile(path.join(tree, 'etc/kube-scenarios', file), withConstants(file, await readFile(path.join(nodeDir, file), 'utf8')))
+    await writeFile(path.join(tree, 'etc/kube-scenarios', file), fillPlaceholders(`images/node/${file}`, await readFile(path.join(nodeDir, file), 'utf8')))
   }
   const { POD_CIDR, SERVICE_CIDR, API_SERVICE_IP } = constants
   await writeFile(path.join(tree, 'etc/kube-scenarios/cluster.env'), Object.entries({ POD_CIDR, SERVICE_CIDR, API_SERVICE_IP }).map(([k, v]) => `${k}=${v}\n`).join(''))
-  await add(clusterImages.addons, 'etc/kube-scenarios/addons')
+  for (const addon of addons) await add(addon, `etc/kube-scenarios/addons/${path.basename(addon)}`)
   log(`node image ${ref}: loading the cluster's images into containerd's store`)
   await preloadImages(goBins.containerd, clusterImages.archive, path.join(tree, CONTAINERD_ROOT))
   log(`node image ${ref}: importing`)

@@ -10,6 +10,15 @@ import { CACHE_DIR } from './paths.mjs'
 export { CACHE_DIR }
 export const IMAGES_DIR = path.dirname(path.dirname(new URL(import.meta.url).pathname))
 
+/**
+ * Hash of everything the offline cluster is built from (images/): recorded in the build's
+ * manifest, so a cluster built from other sources (an older checkout, a newer package) is seen
+ * as not built and is built again, step by cached step.
+ */
+export function sourcesHash() {
+  return hashInputs([IMAGES_DIR])
+}
+
 /** Hash of files (contents, recursively for directories) and plain values, in the given order. */
 export async function hashInputs(inputs) {
   const hash = createHash('sha256')

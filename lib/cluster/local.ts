@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { GenericContainer, Network, Wait, getContainerRuntimeClient, type StartedNetwork, type StartedTestContainer } from 'testcontainers'
 import { LOCAL_MANIFEST } from '#images/lib/paths.mjs'
+import { sourcesHash } from '#images/lib/cache.mjs'
 import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
@@ -24,6 +25,8 @@ interface LocalManifest {
   imageOverrides: Record<string, string>
   /** The kubectl compiled with the cluster's components. */
   kubectl?: string
+  /** Hash of images/ when it was built (sourcesHash). */
+  sources?: string
 }
 
 function readManifest(): LocalManifest | undefined {
@@ -39,6 +42,7 @@ export const localProvider: ClusterProvider = {
       const client = await getContainerRuntimeClient()
       const docker = client.container.dockerode
       await docker.getImage(manifest.nodeImage).inspect()
+      if (manifest.sources !== (await sourcesHash())) return { ok: false, reason: `node image ${manifest.nodeImage} was built from other sources than these (images/ changed since)` }
       return { ok: true, reason: `node image ${manifest.nodeImage} (Kubernetes ${manifest.kubernetesVersion}) is built` }
     } catch (error) {
       return { ok: false, reason: `node image ${manifest.nodeImage} is not in Docker (${firstLine(error)}); run \`npm run images\`` }

@@ -18,7 +18,7 @@ import { buildNodeImage } from './node-image.mjs'
 import { renderAddons } from './addons.mjs'
 
 /** Steps after the Go programs, with their typical cold duration on 2 cores. */
-const IMAGE_STEPS = { 'pod images': 70, 'add-ons': 1, 'node image': 55 }
+const IMAGE_STEPS = { 'pod images': 75, 'add-ons': 1, 'node image': 55 }
 const TIMINGS_FILE = path.join(CACHE_DIR, 'build-timings.json')
 
 const progress = createProgress({ prefix: 'images' })

@@ -39,7 +39,7 @@ export const GO_PROGRAMS = [
       'go.etcd.io/etcd/server/v3',
     ],
     rename: { server: 'etcd' },
-    typicalS: 345,
+    typicalS: 360,
   },
   {
     name: 'cluster-programs',
@@ -56,15 +56,15 @@ export const GO_PROGRAMS = [
       'github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2',
       'github.com/containerd/containerd/v2/cmd/ctr',
     ],
-    typicalS: 75,
+    typicalS: 65,
   },
   // One module graph (images/go/go.mod) for Kubernetes and the add-ons built from Go, so that the
   // packages they share (client-go, apimachinery, grpc...) compile once: later groups find them in
   // Go's build cache. Kubernetes first: it is the largest.
-  { name: 'coredns', module: 'go', packages: ['./cmd/coredns'], typicalS: 35 },
-  { name: 'metrics-server', module: 'go', packages: ['sigs.k8s.io/metrics-server/cmd/metrics-server'], typicalS: 40 },
-  { name: 'kube-router', module: 'go', packages: ['github.com/cloudnativelabs/kube-router/v2/cmd/kube-router'], typicalS: 40 },
-  { name: 'local-path-provisioner', module: 'go', packages: ['github.com/rancher/local-path-provisioner'], typicalS: 20 },
+  { name: 'coredns', module: 'go', packages: ['./cmd/coredns'], typicalS: 10 },
+  { name: 'metrics-server', module: 'go', packages: ['sigs.k8s.io/metrics-server/cmd/metrics-server'], typicalS: 10 },
+  { name: 'kube-router', module: 'go', packages: ['github.com/cloudnativelabs/kube-router/v2/cmd/kube-router'], typicalS: 30 },
+  { name: 'local-path-provisioner', module: 'go', packages: ['github.com/rancher/local-path-provisioner'], typicalS: 5 },
 ]
 
 const goEnv = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false -trimpath' }

@@ -1,10 +1,8 @@
 // Shards into one run: `kube-scenarios run --shard i/n` runs a part of the files on its own
 // cluster and writes its report without recording it in the history; `report --merge` folds the
 // shards' report.json files into one report, one JUnit and one history record, as one run would.
-import { existsSync, readFileSync } from 'node:fs'
-import path from 'node:path'
 import { withUniqueKeys, type RunReport, type ShardOf } from './model.js'
-import { REPORT_DATA_FILE } from './report-files.js'
+import { readRunReport } from './report-files.js'
 
 /** "2/3" -> { index: 2, count: 3 }; vitest's own --shard syntax. */
 export function parseShard(text: string): ShardOf {
@@ -62,9 +60,5 @@ export function mergeShards(reports: readonly { source: string; run: RunReport }
 
 /** Reads the report.json of each shard's report folder. */
 export function readShardReports(dirs: readonly string[]): { source: string; run: RunReport }[] {
-  return dirs.map((dir) => {
-    const file = path.join(dir, REPORT_DATA_FILE)
-    if (!existsSync(file)) throw new Error(`${dir} is not a kube-scenarios report folder: ${REPORT_DATA_FILE} is missing`)
-    return { source: dir, run: JSON.parse(readFileSync(file, 'utf8')) as RunReport }
-  })
+  return dirs.map((dir) => ({ source: dir, run: readRunReport(dir) }))
 }

@@ -80,13 +80,18 @@ function refreshLatest(reportsDir: string, dir: string): void {
 
 /** Re-renders a report folder from its report.json with the history known now; returns index.html's path. */
 export function regenerateReport(dir: string, options: { history?: string; historyRuns?: number } = {}): string {
-  const data = path.join(dir, REPORT_DATA_FILE)
-  if (!existsSync(data)) throw new Error(`${dir} is not a kube-scenarios report folder: ${REPORT_DATA_FILE} is missing`)
-  const saved = JSON.parse(readFileSync(data, 'utf8')) as RunReport
+  const saved = readRunReport(dir)
   // Keys are derived data: recomputed, so folders written before they existed re-render too.
   const run = { ...saved, files: withUniqueKeys(saved.files) }
   // A run folder sits in the reports folder, beside the default history file.
   return renderInto(dir, run, options.history ?? historyFile(path.dirname(path.resolve(dir))), options.historyRuns)
+}
+
+/** The run data a report folder was rendered from (its report.json). */
+export function readRunReport(dir: string): RunReport {
+  const data = path.join(dir, REPORT_DATA_FILE)
+  if (!existsSync(data)) throw new Error(`${dir} is not a kube-scenarios report folder: ${REPORT_DATA_FILE} is missing`)
+  return JSON.parse(readFileSync(data, 'utf8')) as RunReport
 }
 
 function renderInto(dir: string, run: RunReport, historyPath: string, historyRuns = DEFAULT_HISTORY_RUNS): string {

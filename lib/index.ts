@@ -6,6 +6,7 @@ export { ObservationGapError, WaitTimeoutError, retryUntil, type Condition, type
 export * from './conditions.js'
 export { scale, scaleDownVictims, ScalePreconditionError, type ScaleDownCandidate } from './scale.js'
 export { rolloutHistory, rollback, setImage, patchPodTemplate, CHANGE_CAUSE_ANNOTATION, REVISION_ANNOTATION, type Revision } from './rollout.js'
+export { SurgeBound, describeMoment, type SurgeVerdict, type MomentAboveBound } from './surge-bound.js'
 export { deletePod, exec, logs, portForward, type PortForward } from './pods.js'
 export { kubectl, parseRolloutHistory, DEFAULT_KUBECTL_TIMEOUT_MS, type KubectlResult } from './kubectl.js'
 export { httpGet, waitForHttp, type HttpResponse } from './http.js'

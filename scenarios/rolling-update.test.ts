@@ -17,6 +17,8 @@ import {
   type WatchEventType,
   nodePortUrlOf,
   statusCondition,
+  SurgeBound,
+  describeMoment,
 } from '../lib/index.js'
 
 const s = useScenario('rolling-update')
@@ -128,69 +130,27 @@ describe.concurrent('rolling-update', () => {
     await s.waitFor(deploymentRolledOut(s.namespace, 'bounded-nginx', 5))
     // 5 replicas at 25%/25%: maxSurge rounds up to 2, maxUnavailable rounds down to 1.
     const [maxPods, minAvailable] = [5 + 2, 5 - 1]
-    // The controller keeps the ReplicaSets' sizes within desired + maxSurge; each ReplicaSet's own
-    // controller then creates and removes pods independently, so a new pod can appear just before
-    // the old pod its ReplicaSet was already shrunk for is marked for removal. Every pod above the
-    // bound must be such a pod: its ReplicaSet's size, as of that instant, is below its live pods.
-    // (Pods and ReplicaSets are ordered by resourceVersion: one sequence in etcd and in kine.)
-    const observed = { maxPods: 0, minReady: Infinity, changes: 0, maxReplicaSetTotal: 0 }
-    const sizes = new Map<string, Array<{ at: bigint; replicas: number }>>()
-    const aboveBound: Array<{ at: bigint; live: number; liveByReplicaSet: Map<string, number> }> = []
-    const ownerOf = (pod: ObservedObject) => pod.metadata.ownerReferences?.[0]?.name ?? '(none)'
-    const count = (pods: ObservedObject[], pod?: ObservedObject) => {
-      const live = pods.filter((p) => !p.metadata.deletionTimestamp)
-      if (pod && live.length > maxPods) {
-        const liveByReplicaSet = new Map<string, number>()
-        for (const p of live) liveByReplicaSet.set(ownerOf(p), (liveByReplicaSet.get(ownerOf(p)) ?? 0) + 1)
-        aboveBound.push({ at: BigInt(pod.metadata.resourceVersion!), live: live.length, liveByReplicaSet })
-      }
-      observed.maxPods = Math.max(observed.maxPods, live.length)
-      observed.minReady = Math.min(observed.minReady, live.filter(isPodReady).length)
-      s.timeline.sample('pods', live.length)
-      s.timeline.sample('ready pods', live.filter(isPodReady).length)
-    }
-    const sizeReplicaSets = (replicaSets: ObservedObject[]) => {
-      for (const rs of replicaSets) {
-        const history = sizes.get(rs.metadata.name) ?? []
-        history.push({ at: BigInt(rs.metadata.resourceVersion!), replicas: Number(rs.spec?.replicas ?? 0) })
-        sizes.set(rs.metadata.name, history)
-      }
-      const total = [...sizes.values()].reduce((sum, history) => sum + history.at(-1)!.replicas, 0)
-      observed.maxReplicaSetTotal = Math.max(observed.maxReplicaSetTotal, total)
-      s.timeline.sample('ReplicaSet sizes', total)
-    }
-    /** The pods above the bound at that instant that no ReplicaSet had been shrunk for. */
-    const unexplained = ({ at, live, liveByReplicaSet }: (typeof aboveBound)[number]) => {
-      let awaitingRemoval = 0
-      for (const [name, pods] of liveByReplicaSet) {
-        const size = [...(sizes.get(name) ?? [])].reverse().find((s) => s.at <= at)?.replicas
-        awaitingRemoval += size === undefined ? 0 : Math.max(0, pods - size)
-      }
-      return Math.max(0, live - maxPods - awaitingRemoval)
-    }
-    const boundedPods = {
-      selection: { apiVersion: 'v1', kind: 'Pod', namespace: s.namespace, labelSelector: 'app=bounded-nginx' },
-      onListed: (pods: ObservedObject[]) => count(pods),
-      onChange: (pods: ObservedObject[], _type: WatchEventType, pod: ObservedObject) => (observed.changes++, count(pods, pod)),
-    }
-    const boundedReplicaSets = {
-      selection: { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: s.namespace, labelSelector: 'app=bounded-nginx' },
-      onListed: sizeReplicaSets,
-      onChange: (_all: ObservedObject[], _type: WatchEventType, rs: ObservedObject) => sizeReplicaSets([rs]),
-    }
+    const bound = new SurgeBound(maxPods)
+    let minReady = Infinity
+    const { pods: boundedPods, replicaSets: boundedReplicaSets } = bound.observers(s.namespace, 'app=bounded-nginx', (series, value, pods) => {
+      s.timeline.sample(series, value)
+      if (!pods) return
+      const ready = pods.filter((p) => !p.metadata.deletionTimestamp && isPodReady(p)).length
+      minReady = Math.min(minReady, ready)
+      s.timeline.sample('ready pods', ready)
+    })
     await s.during([boundedPods, boundedReplicaSets], async () => {
       await s.step('set image nginx:1.28', () => setImage(s.api, ref('bounded-nginx'), 'nginx', 'nginx:1.28', { imageOverrides: s.cluster.imageOverrides }))
       await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, 'bounded-nginx', 5)))
       await s.waitFor(podsReady(s.namespace, 'app=bounded-nginx', 5))
     })
-    for (const moment of aboveBound) {
-      s.timeline.note(`above desired + maxSurge: ${moment.live} live pods at resourceVersion ${moment.at} (${[...moment.liveByReplicaSet].map(([rs, n]) => `${rs}: ${n}`).join(', ')}); ${unexplained(moment)} not awaiting removal`)
-    }
+    const surge = bound.verdict()
+    for (const moment of surge.moments) s.timeline.note(describeMoment(moment, maxPods))
     // Five pods replaced: each is created, scheduled, started, made Ready, deleted.
-    expect(observed.changes).toBeGreaterThan(10)
-    expect(observed.maxReplicaSetTotal, 'the ReplicaSets together never sized above desired + maxSurge').toBeLessThanOrEqual(maxPods)
-    expect(aboveBound.map(unexplained), 'every pod above desired + maxSurge belongs to a ReplicaSet already shrunk below its live pods').toEqual(aboveBound.map(() => 0))
-    expect(observed.minReady).toBeGreaterThanOrEqual(minAvailable)
+    expect(surge.changes.pods).toBeGreaterThan(10)
+    expect(surge.maxReplicaSetTotal, 'the ReplicaSets together never sized above desired + maxSurge').toBeLessThanOrEqual(maxPods)
+    expect(surge.moments.map((m) => m.unexplained), 'every pod above desired + maxSurge belongs to a ReplicaSet already shrunk below its live pods').toEqual(surge.moments.map(() => 0))
+    expect(minReady).toBeGreaterThanOrEqual(minAvailable)
   })
 
   s.test('U6 Recreate removes every old pod before it creates any new one', async () => {
@@ -239,9 +199,10 @@ describe.concurrent('rolling-update', () => {
   s.test('U8 maxSurge 1 / maxUnavailable 0 never drop availability, and minReadySeconds delays it', async () => {
     await s.apply('rolling-update/advanced-nginx.yaml')
     await s.waitFor(deploymentRolledOut(s.namespace, 'advanced-nginx', 3), { timeoutMs: 180_000 })
+    // 3 replicas, maxSurge 1, maxUnavailable 0.
+    const bound = new SurgeBound(3 + 1)
     let minAvailable = Infinity
-    let maxPods = 0
-    const changes = { deployment: 0, pods: 0 }
+    let deploymentChanges = 0
     const firstReadyAt = new Map<string, number>()
     let newAvailableAt: number | undefined
     let newHash: string | undefined
@@ -250,28 +211,29 @@ describe.concurrent('rolling-update', () => {
       minAvailable = Math.min(minAvailable, available)
       s.timeline.sample('available', available)
     }
-    // Counted on the pods, as in U3: the Deployment's status.replicas sums ReplicaSet statuses
-    // that lag (a pod being deleted still counts), so it can read desired + maxSurge + 1.
-    const countPods = (all: ObservedObject[]) => (maxPods = Math.max(maxPods, all.filter((p) => !p.metadata.deletionTimestamp).length))
     // When the API server recorded the pod Ready: the instant the controller counts minReadySeconds from.
     const noteReady = (pod: ObservedObject) => {
       const ready = statusCondition(pod, 'Ready')
       if (isPodReady(pod) && ready?.lastTransitionTime && !firstReadyAt.has(pod.metadata.name)) firstReadyAt.set(pod.metadata.name, Date.parse(ready.lastTransitionTime))
     }
+    // Pods are counted as in U3, not from the Deployment's status.replicas: that sums ReplicaSet
+    // statuses that lag (a pod being deleted still counts), so it can read desired + maxSurge + 1.
+    const surge = bound.observers(s.namespace, 'app=advanced-nginx', (series, value) => s.timeline.sample(series, value))
     const observers = [
       {
         selection: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: s.namespace, name: 'advanced-nginx' },
         onListed: ([d]: ObservedObject[]) => countAvailable(d),
-        onChange: (_all: ObservedObject[], _type: WatchEventType, d: ObservedObject) => (changes.deployment++, countAvailable(d)),
+        onChange: (_all: ObservedObject[], _type: WatchEventType, d: ObservedObject) => (deploymentChanges++, countAvailable(d)),
       },
       {
-        selection: { apiVersion: 'v1', kind: 'Pod', namespace: s.namespace, labelSelector: 'app=advanced-nginx' },
-        onListed: (all: ObservedObject[]) => (countPods(all), all.forEach(noteReady)),
-        onChange: (all: ObservedObject[], _type: WatchEventType, pod: ObservedObject) => (changes.pods++, countPods(all), noteReady(pod)),
+        ...surge.pods,
+        onListed: (all: ObservedObject[]) => (surge.pods.onListed(all), all.forEach(noteReady)),
+        onChange: (all: ObservedObject[], type: WatchEventType, pod: ObservedObject) => (surge.pods.onChange(all, type, pod), noteReady(pod)),
       },
       {
-        selection: { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: s.namespace, labelSelector: 'app=advanced-nginx' },
-        onChange(_all: ObservedObject[], _type: WatchEventType, rs: ObservedObject) {
+        ...surge.replicaSets,
+        onChange(all: ObservedObject[], type: WatchEventType, rs: ObservedObject) {
+          surge.replicaSets.onChange(all, type, rs)
           if (newHash && rs.metadata.labels?.['pod-template-hash'] === newHash && Number(rs.status?.availableReplicas ?? 0) > 0) newAvailableAt ??= Date.now()
         },
       },
@@ -286,11 +248,15 @@ describe.concurrent('rolling-update', () => {
       // The ReplicaSet can only have been seen available after it became so: at least 10 s after Ready.
       expect(newAvailableAt! - firstNewReady).toBeGreaterThanOrEqual(10_000)
     })
-    // The bounds below were observed, not assumed: both watches delivered the rollout.
-    expect(changes.deployment).toBeGreaterThan(0)
-    expect(changes.pods).toBeGreaterThan(0)
+    const verdict = bound.verdict()
+    for (const moment of verdict.moments) s.timeline.note(describeMoment(moment, verdict.maxPods))
+    // The bounds below were observed, not assumed: the watches delivered the rollout.
+    expect(deploymentChanges).toBeGreaterThan(0)
+    expect(verdict.changes.pods).toBeGreaterThan(0)
+    expect(verdict.changes.replicaSets).toBeGreaterThan(0)
     expect(minAvailable).toBeGreaterThanOrEqual(3)
-    expect(maxPods).toBeLessThanOrEqual(4)
+    expect(verdict.maxReplicaSetTotal, 'the ReplicaSets together never sized above desired + maxSurge').toBeLessThanOrEqual(verdict.maxPods)
+    expect(verdict.moments.map((m) => m.unexplained), 'every pod above desired + maxSurge belongs to a ReplicaSet already shrunk below its live pods').toEqual(verdict.moments.map(() => 0))
   })
 
   s.test('U9 under load a RollingUpdate with readiness serves every request; Recreate shows an outage window', async () => {

@@ -6,10 +6,12 @@ import path from 'node:path'
 import { IMAGES_DIR, cachedStep } from './lib/cache.mjs'
 import { CONSTANTS_FILE, fillPlaceholders } from './lib/placeholders.mjs'
 
+/** @typedef {import('./lib/progress.mjs').Log} Log */
+
 const ADDONS_DIR = path.join(IMAGES_DIR, 'addons')
 
 /**
- * @param {{ images: Record<string, string>, log: (line: string) => void }} opts
+ * @param {{ images: Record<string, string>, log: Log }} opts
  *   images: pod image name -> local reference (what @image:NAME@ stands for)
  * @returns {Promise<string[]>} the rendered manifests, in the order the node applies them
  */
@@ -19,7 +21,7 @@ export async function renderAddons({ images, log }) {
   for (const file of files) {
     const source = path.join(ADDONS_DIR, file)
     const text = await readFile(source, 'utf8')
-    const refs = [...text.matchAll(/@image:([\w.-]+)@/g)].map((m) => images[m[1]] ?? m[1])
+    const refs = [...text.matchAll(/@image:([\w.-]+)@/g)].map((m) => images[/** @type {string} */ (m[1])] ?? m[1])
     const { outDir, cached } = await cachedStep(`addon-${path.basename(file, '.yaml')}`, [source, CONSTANTS_FILE, refs], async (out) => {
       await writeFile(path.join(out, file), fillPlaceholders(`images/addons/${file}`, text, { images }))
     })

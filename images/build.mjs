@@ -17,13 +17,44 @@ import { buildClusterImages } from './cluster-images.mjs'
 import { buildNodeImage } from './node-image.mjs'
 import { renderAddons } from './addons.mjs'
 
+/** @typedef {import('./lib/progress.mjs').Log} Log */
+/** @typedef {import('./go-binaries.mjs').GoBins} GoBins */
+
+/**
+ * A step's duration as last measured on this machine (TIMINGS_FILE: step name -> Timing).
+ * @typedef {object} Timing
+ * @property {number} seconds
+ * @property {string} at when it was measured (ISO 8601)
+ */
+
+/**
+ * What the `local` cluster provider reads (lib/cluster/local.ts, its LocalManifest).
+ * @typedef {object} LocalManifest
+ * @property {string} nodeImage
+ * @property {string} sources the hash of images/ it was built from (sourcesHash)
+ * @property {string} kubernetesVersion
+ * @property {Record<string, string>} imageOverrides upstream reference -> local reference
+ * @property {string} kubectl the kubectl compiled with the cluster's components
+ * @property {string} builtAt
+ */
+
 /** Steps after the Go programs, with their typical cold duration on 2 cores. */
 const IMAGE_STEPS = { 'pod images': 75, 'add-ons': 1, 'node image': 55 }
 const TIMINGS_FILE = path.join(CACHE_DIR, 'build-timings.json')
 
 const progress = createProgress({ prefix: 'images' })
+/** @type {Record<string, Timing>} this build's own file (written by record below) */
 const timings = existsSync(TIMINGS_FILE) ? JSON.parse(await readFile(TIMINGS_FILE, 'utf8')) : {}
+/**
+ * @param {string} step
+ * @param {number} typicalS
+ * @returns {number}
+ */
 const estimateOf = (step, typicalS) => timings[step]?.seconds ?? typicalS
+/**
+ * @param {string} step
+ * @param {number} seconds
+ */
 const record = async (step, seconds) => {
   timings[step] = { seconds: Math.round(seconds), at: new Date().toISOString() }
   await mkdir(CACHE_DIR, { recursive: true })
@@ -46,6 +77,7 @@ progress.line(
         `(${Object.keys(timings).length ? 'as last measured on this machine' : 'typical for 2 cores, less with more'}); cache ${CACHE_DIR}`,
 )
 
+/** @type {GoBins} */
 const goBins = {}
 for (const program of GO_PROGRAMS) {
   const cached = !toCompile.includes(program)
@@ -59,17 +91,25 @@ for (const program of GO_PROGRAMS) {
   if (phase) await record(program.name, phase.done('compiled'))
 }
 
-/** Runs an image step as a phase; its own lines say whether it was cached. */
+/**
+ * Runs an image step as a phase; its own lines say whether it was cached.
+ * @template T
+ * @param {keyof typeof IMAGE_STEPS} step
+ * @param {(log: Log) => Promise<T>} build
+ * @returns {Promise<T>}
+ */
 async function imageStep(step, build) {
   const phase = progress.phase(step, imagesMayChange ? estimateOf(step, IMAGE_STEPS[step]) : undefined)
   // Lines "<part>: built" / "<part>: cached" from the step; its closing line names what was rebuilt.
+  /** @type {string[]} */
   const built = []
   let cachedParts = 0
   let rebuilt = false
+  /** @type {Log} */
   const log = (line) => {
     if (/: built|downloaded/.test(line)) rebuilt = true
     const part = /^(.*): (built|cached)$/.exec(line)
-    if (part?.[2] === 'built') built.push(part[1])
+    if (part?.[2] === 'built') built.push(/** @type {string} */ (part[1]))
     else if (part) cachedParts++
     phase.update(line)
   }
@@ -94,13 +134,14 @@ await writeManifest({
   sources: await sourcesHash(),
   kubernetesVersion: KUBERNETES_VERSION,
   imageOverrides: clusterImages.images,
-  kubectl: path.join(goBins.kubernetes, 'kubectl'),
+  kubectl: path.join(/** @type {string} */ (goBins.kubernetes), 'kubectl'),
   builtAt: new Date().toISOString(),
 })
 progress.line(`done: ${LOCAL_MANIFEST} (node image ${nodeImage})`)
 
 /** Go and debootstrap; debootstrap is installed where ensureDocker may install packages too. */
 async function ensureBuildTools() {
+  /** @param {string} command */
   const has = (command) => spawnSync(command, ['--version'], { stdio: 'ignore' }).error === undefined
   if (!has('go')) throw new Error('the offline cluster is compiled from Go modules: install Go 1.24 or newer (https://go.dev/dl) and run again')
   if (has('debootstrap')) return
@@ -110,6 +151,7 @@ async function ensureBuildTools() {
   if (install.status !== 0) throw new Error('apt-get install debootstrap failed; install it and run again')
 }
 
+/** @param {LocalManifest} manifest */
 async function writeManifest(manifest) {
   await mkdir(path.dirname(LOCAL_MANIFEST), { recursive: true })
   await writeFile(LOCAL_MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`)

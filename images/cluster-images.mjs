@@ -8,6 +8,9 @@ import { IMAGES_DIR, cachedStep } from './lib/cache.mjs'
 import { fillPlaceholders } from './lib/placeholders.mjs'
 import { debianPackageFile, debianRootfs } from './lib/rootfs.mjs'
 
+/** @typedef {import('./lib/progress.mjs').Log} Log */
+/** @typedef {import('./go-binaries.mjs').GoBins} GoBins */
+
 const $q = $({ quiet: true })
 
 /** Debian packages the small images take files from (never shipped whole). */
@@ -16,14 +19,60 @@ const SOURCE_PACKAGES = ['nginx', 'libnginx-mod-http-headers-more-filter', 'apac
 const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const HEADERS_MORE_MODULE = '/usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so'
 
+/**
+ * @param {string} name
+ * @param {string} tag
+ */
 const localRef = (name, tag) => `localhost/kube-scenarios/${name}:${tag}`
 
 /**
- * Every image: `upstream` lists the references it stands in for (the override map);
+ * An entry of IMAGES: `upstream` lists the references it stands in for (the override map);
  * `fill(dir, ctx, image)` writes its filesystem into an empty directory; `go` names the Go binary
  * it ships (group in goBins, file name, path in the image); `users` adds accounts; the rest
  * (entrypoint, cmd, env, workdir, user, expose) is its image config.
+ * @typedef {object} ClusterImage
+ * @property {string} name
+ * @property {string} tag
+ * @property {string[]} upstream
+ * @property {(dir: string, ctx: BuildContext, image: ClusterImage) => Promise<void>} fill
+ * @property {GoBinary} [go]
+ * @property {Record<string, number>} [users] account name -> uid (= gid)
+ * @property {string[]} [entrypoint]
+ * @property {string[]} [cmd]
+ * @property {string[]} [env] `NAME=value`
+ * @property {string} [workdir]
+ * @property {string} [user]
+ * @property {string[]} [expose] `port` or `port/protocol`
  */
+
+/**
+ * A Go binary an image ships.
+ * @typedef {object} GoBinary
+ * @property {string} group its program group (a key of GoBins)
+ * @property {string} binary its file name in the group's directory
+ * @property {string} at its path in the image
+ */
+
+/**
+ * What every image's `fill` may take files from.
+ * @typedef {object} BuildContext
+ * @property {string} sources a rootfs with SOURCE_PACKAGES installed
+ * @property {string} debian a plain Debian rootfs
+ * @property {string} busybox the busybox-static binary
+ * @property {GoBins} goBins
+ */
+
+/**
+ * What buildClusterImages returns. archive: path of the tar; images: the image-override map,
+ * upstream reference -> local reference; refs: image name -> local reference (what the add-ons'
+ * @image:NAME@ stands for).
+ * @typedef {object} ClusterImages
+ * @property {string} archive
+ * @property {Record<string, string>} images
+ * @property {Record<string, string>} refs
+ */
+
+/** Every image (see ClusterImage). @type {ClusterImage[]} */
 const IMAGES = [
   nginxImage('1.27', '1.27.5'),
   nginxImage('1.28', '1.28.0'),
@@ -82,11 +131,9 @@ const IMAGES = [
 /**
  * Builds every image the offline cluster runs in pods, saves them into one docker-archive tar
  * (what `ctr -n k8s.io images import` takes), cached by content hash.
- * @param {{ goBins: Record<string,string>, log: (line: string) => void }} opts
+ * @param {{ goBins: GoBins, log: Log }} opts
  *   goBins maps a program group name to a directory of static binaries.
- * @returns {Promise<{ archive: string, images: Record<string, string>, refs: Record<string, string> }>}
- *   archive: path of the tar; images: the image-override map, upstream reference -> local reference;
- *   refs: image name -> local reference (what the add-ons' @image:NAME@ stands for).
+ * @returns {Promise<ClusterImages>}
  */
 export async function buildClusterImages({ goBins, log }) {
   const ctx = {
@@ -97,7 +144,7 @@ export async function buildClusterImages({ goBins, log }) {
     busybox: await debianPackageFile('trixie', 'busybox-static', 'usr/bin/busybox', log),
     goBins,
   }
-  const binaries = IMAGES.filter((i) => i.go).map((i) => goBinary(goBins, i.go))
+  const binaries = IMAGES.filter((i) => i.go).map((i) => goBinary(goBins, /** @type {GoBinary} */ (i.go)))
   // Rootfs directories are named by the hash of their package lists: their names stand for them.
   const rootfsKeys = { sources: path.basename(path.dirname(ctx.sources)), debian: path.basename(path.dirname(ctx.debian)) }
   const inputs = [new URL(import.meta.url).pathname, POD_IMAGE_FILES, rootfsKeys, ctx.busybox, ...binaries]
@@ -114,15 +161,25 @@ export async function buildClusterImages({ goBins, log }) {
   return { archive: path.join(outDir, 'images.tar'), images: overrideMap(), refs: localRefs() }
 }
 
-/** Image name -> its local reference, for the add-ons' @image:NAME@ (a name with two tags: the last). */
+/**
+ * Image name -> its local reference, for the add-ons' @image:NAME@ (a name with two tags: the last).
+ * @returns {Record<string, string>}
+ */
 function localRefs() {
   return Object.fromEntries(IMAGES.map((i) => [i.name, localRef(i.name, i.tag)]))
 }
 
+/** @returns {Record<string, string>} upstream reference -> local reference */
 function overrideMap() {
   return Object.fromEntries(IMAGES.flatMap((i) => i.upstream.map((ref) => [ref, localRef(i.name, i.tag)])))
 }
 
+/**
+ * @param {ClusterImage} image
+ * @param {BuildContext} ctx
+ * @param {string} staging
+ * @param {Log} log
+ */
 async function buildImage(image, ctx, staging, log) {
   const dir = path.join(staging, image.name + '-' + image.tag)
   await mkdir(dir, { recursive: true })
@@ -132,7 +189,11 @@ async function buildImage(image, ctx, staging, log) {
   log(`image ${ref}: built`)
 }
 
-/** Dockerfile-style instructions that `docker import` turns into the image config. */
+/**
+ * Dockerfile-style instructions that `docker import` turns into the image config.
+ * @param {ClusterImage} image
+ * @returns {string[]}
+ */
 function importChanges({ entrypoint, cmd, env = [], workdir, user, expose = [] }) {
   return [
     `ENV ${PATH_ENV}`,
@@ -151,6 +212,9 @@ function importChanges({ entrypoint, cmd, env = [], workdir, user, expose = [] }
  * Debian's nginx laid out like the official image (config in conf.d, html in /usr/share/nginx,
  * logs to stdout/stderr). Both tags share the binary; they differ in the version they report
  * (Server header, /etc/image-version, NGINX_VERSION), as the upstream tags do.
+ * @param {string} tag
+ * @param {string} version
+ * @returns {ClusterImage}
  */
 function nginxImage(tag, version) {
   return {
@@ -184,13 +248,16 @@ const NGINX_INCLUDES = ['mime.types', 'fastcgi_params', 'scgi_params', 'uwsgi_pa
 
 
 
-/** Debian's Apache httpd 2.4 in the official httpd image's layout: /usr/local/apache2, `httpd-foreground`. */
+/**
+ * Debian's Apache httpd 2.4 in the official httpd image's layout: /usr/local/apache2, `httpd-foreground`.
+ * @type {ClusterImage['fill']}
+ */
 async function apacheHttpd(dir, ctx, image) {
   await withBusybox(dir, ctx, image)
   await copyBinary(ctx.sources, '/usr/sbin/apache2', dir)
   // Debian's binary reads /etc/apache2/apache2.conf; the official image's path names the same file.
   const conf = await podImageFile('httpd/httpd.conf')
-  for (const [, module] of conf.matchAll(/^LoadModule \S+ (\S+)$/gm)) await copyBinary(ctx.sources, module, dir)
+  for (const [, module] of conf.matchAll(/^LoadModule \S+ (\S+)$/gm)) await copyBinary(ctx.sources, /** @type {string} */ (module), dir)
   // glibc loads libgcc_s when a thread exits, so ldd does not list it.
   const libgcc = (await $q`chroot ${ctx.sources} ldconfig -p`).stdout.match(/libgcc_s\.so\.1 \(.*\) => (\S+)/)?.[1]
   if (!libgcc) throw new Error('libgcc_s.so.1 is not in the image sources rootfs')
@@ -210,12 +277,19 @@ async function apacheHttpd(dir, ctx, image) {
 /** The contents of the pod images (configs, pages, scripts): files, not strings in this module. */
 const POD_IMAGE_FILES = path.join(IMAGES_DIR, 'pod-images')
 
-/** A file of images/pod-images with its placeholders filled in. */
+/**
+ * A file of images/pod-images with its placeholders filled in.
+ * @param {string} relative
+ * @param {Record<string, string>} [values]
+ */
 async function podImageFile(relative, values = {}) {
   return fillPlaceholders(`images/pod-images/${relative}`, await readFile(path.join(POD_IMAGE_FILES, relative), 'utf8'), { values })
 }
 
-/** A real Debian system (dpkg database included), minus what belongs to the build host. */
+/**
+ * A real Debian system (dpkg database included), minus what belongs to the build host.
+ * @type {ClusterImage['fill']}
+ */
 async function debianSystem(dir, ctx) {
   await $q`cp -a ${ctx.debian}/. ${dir}`
   // The runtime provides /dev and the resolver config; debootstrap copied the build host's.
@@ -223,13 +297,24 @@ async function debianSystem(dir, ctx) {
   await rm(path.join(dir, 'etc/resolv.conf'), { force: true })
 }
 
-const goBinary = (goBins, { group, binary }) => path.join(goBins[group], binary)
+/**
+ * @param {GoBins} goBins
+ * @param {GoBinary} go
+ */
+const goBinary = (goBins, { group, binary }) => path.join(/** @type {string} */ (goBins[group]), binary)
 
+/**
+ * Fills an image with its Go binary (`go`) and nothing else.
+ * @type {ClusterImage['fill']}
+ */
 async function copyGoBinary(dir, ctx, image) {
-  await copyInto(dir, goBinary(ctx.goBins, image.go), image.go.at)
+  await copyInto(dir, goBinary(ctx.goBins, /** @type {GoBinary} */ (image.go)), /** @type {GoBinary} */ (image.go).at)
 }
 
-/** A static Go binary with what Go programs read from the system: CA certificates, users, /tmp. */
+/**
+ * A static Go binary with what Go programs read from the system: CA certificates, users, /tmp.
+ * @type {ClusterImage['fill']}
+ */
 async function goProgram(dir, ctx, image) {
   await copyGoBinary(dir, ctx, image)
   await copyInto(dir, path.join(ctx.sources, '/etc/ssl/certs/ca-certificates.crt'), '/etc/ssl/certs/ca-certificates.crt')
@@ -239,6 +324,9 @@ async function goProgram(dir, ctx, image) {
 /**
  * busybox-static with every applet linked in /bin (like the official busybox image), the image's
  * `users` on top of the common accounts, /tmp.
+ * @param {string} dir
+ * @param {BuildContext} ctx
+ * @param {Pick<ClusterImage, 'users'>} [image]
  */
 async function withBusybox(dir, ctx, { users } = {}) {
   const busybox = ctx.busybox
@@ -249,11 +337,18 @@ async function withBusybox(dir, ctx, { users } = {}) {
   await writeAccounts(dir, users)
 }
 
-/** root, nobody and www-data (plus extras: name -> uid = gid), and a world-writable /tmp. */
+/**
+ * root, nobody and www-data (plus extras: name -> uid = gid), and a world-writable /tmp.
+ * @param {string} dir
+ * @param {Record<string, number>} [extraUsers]
+ */
 async function writeAccounts(dir, extraUsers = {}) {
   const users = { root: 0, 'www-data': 33, ...extraUsers, nobody: 65534 }
+  /** @param {string} name */
   const home = (name) => (name === 'root' ? '/root' : '/nonexistent')
+  /** @param {string} name */
   const shell = (name) => (name === 'root' ? '/bin/sh' : '/bin/false')
+  /** @param {string} name */
   const groupName = (name) => (name === 'nobody' ? 'nogroup' : name)
   await writeFiles(dir, {
     '/etc/passwd': Object.entries(users).map(([n, id]) => `${n}:x:${id}:${id}:${n}:${home(n)}:${shell(n)}\n`).join(''),
@@ -265,7 +360,12 @@ async function writeAccounts(dir, extraUsers = {}) {
 
 // ---- file helpers ----
 
-/** Copies one file (mode included) to `target` inside the image directory. */
+/**
+ * Copies one file (mode included) to `target` inside the image directory.
+ * @param {string} dir
+ * @param {string} source
+ * @param {string} target
+ */
 async function copyInto(dir, source, target) {
   await mkdir(path.join(dir, path.dirname(target)), { recursive: true })
   await copyFile(source, path.join(dir, target))
@@ -275,15 +375,22 @@ async function copyInto(dir, source, target) {
  * Copies a dynamically linked binary (or module) from a rootfs with exactly the shared libraries
  * ldd reports, each at the path the loader asks for. Symlinks (some absolute) are resolved inside
  * the rootfs, hence chroot.
+ * @param {string} rootfs
+ * @param {string} binary its path in the rootfs
+ * @param {string} dir
  */
 async function copyBinary(rootfs, binary, dir) {
   const ldd = (await $q`chroot ${rootfs} ldd ${binary}`).stdout
-  const libraries = [...ldd.matchAll(/(?:=> )?(\/\S+) \(0x/g)].map((m) => m[1])
+  const libraries = [...ldd.matchAll(/(?:=> )?(\/\S+) \(0x/g)].map((m) => /** @type {string} */ (m[1]))
   const files = [binary, ...libraries]
   const real = (await $q`chroot ${rootfs} realpath -e ${files}`).stdout.trim().split('\n')
-  for (const [i, file] of files.entries()) await copyInto(dir, path.join(rootfs, real[i]), file)
+  for (const [i, file] of files.entries()) await copyInto(dir, path.join(rootfs, /** @type {string} */ (real[i])), file)
 }
 
+/**
+ * @param {string} dir
+ * @param {Record<string, string>} files path in the image -> content
+ */
 async function writeFiles(dir, files) {
   for (const [file, content] of Object.entries(files)) {
     await mkdir(path.join(dir, path.dirname(file)), { recursive: true })

@@ -21,8 +21,29 @@ const kubeVersionFlags = [
 ].join(' ')
 
 /**
- * module: a directory of images/ holding a go.mod that pins the versions (built with its packages).
- * typicalS: a cold build's duration on a 2-core machine (before this machine recorded its own).
+ * A program group: one `go build` of its packages into one directory, cached as one step.
+ * @typedef {object} GoProgram
+ * @property {string} name the group's name: its cache step, its timing, its key in GoBins
+ * @property {string} module a directory of images/ holding a go.mod that pins the versions (built
+ *   with its packages)
+ * @property {string[]} packages what `go build` compiles (those starting with `./` are the
+ *   module's own)
+ * @property {string} [ldflags] added to `-s -w`
+ * @property {Record<string, string>} [rename] binary file name -> the name it is installed as
+ * @property {number} typicalS a cold build's duration on a 2-core machine (before this machine
+ *   recorded its own)
+ */
+
+/**
+ * Program group name -> the directory holding its binaries (what buildGoProgram returns).
+ * @typedef {Record<string, string>} GoBins
+ */
+
+/** @typedef {import('./lib/progress.mjs').Phase} Phase */
+
+/**
+ * Every program group, built in this order.
+ * @type {GoProgram[]}
  */
 export const GO_PROGRAMS = [
   {
@@ -69,6 +90,10 @@ export const GO_PROGRAMS = [
 
 const goEnv = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false -trimpath' }
 
+/**
+ * @param {GoProgram} program
+ * @returns {Promise<unknown[]>}
+ */
 async function goStepInputs(program) {
   const moduleDir = program.module && path.join(IMAGES_DIR, program.module)
   const goVersion = (await goOutput(['env', 'GOVERSION'])).trim()
@@ -79,14 +104,20 @@ async function goStepInputs(program) {
   return [goVersion, definition, ...(moduleDir ? [path.join(moduleDir, 'go.mod'), path.join(moduleDir, 'go.sum'), ...local] : [])]
 }
 
-/** Whether a program group's binaries are already in the cache. */
+/**
+ * Whether a program group's binaries are already in the cache.
+ * @param {GoProgram} program
+ * @returns {Promise<boolean>}
+ */
 export async function goProgramCached(program) {
   return (await stepState(`go-${program.name}`, await goStepInputs(program))).cached
 }
 
 /**
  * Builds one program group; returns the directory holding its binaries.
- * @param {{ phase: (name: string) => { update(detail: string): void } }} progress
+ * @param {GoProgram} program
+ * @param {Pick<Phase, 'update'>} phase where the build reports its progress
+ * @returns {Promise<string>}
  */
 export async function buildGoProgram(program, phase) {
   const moduleDir = program.module && path.join(IMAGES_DIR, program.module)
@@ -104,6 +135,11 @@ export async function buildGoProgram(program, phase) {
   return outDir
 }
 
+/**
+ * @param {string[]} args
+ * @param {string} [cwd]
+ * @returns {Promise<string>} the command's stdout
+ */
 function goOutput(args, cwd) {
   let stdout = ''
   return goRun(args, { cwd, onStdout: (chunk) => (stdout += chunk) }).then(() => stdout)
@@ -112,12 +148,16 @@ function goOutput(args, cwd) {
 /**
  * Runs the go command; `-v` package lines on stderr go to onPackage, anything else is kept for
  * the error a failure throws (the compiler's messages, not thousands of package names).
+ * @param {string[]} args
+ * @param {{ cwd?: string, env?: NodeJS.ProcessEnv, onPackage?: (pkg: string) => void, onStdout?: (chunk: string) => void }} [options]
+ * @returns {Promise<void>}
  */
 function goRun(args, { cwd, env = goEnv, onPackage, onStdout } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn('go', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    /** @type {string[]} */
     const messages = []
-    child.stdout.setEncoding('utf8').on('data', (chunk) => onStdout?.(chunk))
+    child.stdout.setEncoding('utf8').on('data', /** @param {string} chunk */ (chunk) => onStdout?.(chunk))
     createInterface({ input: child.stderr }).on('line', (line) => {
       if (onPackage && /^[\w.\-/]+$/.test(line)) onPackage(line)
       else messages.push(line)

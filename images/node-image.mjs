@@ -9,6 +9,10 @@ import * as constants from './lib/cluster-constants.mjs'
 import { CONSTANTS_FILE, fillPlaceholders } from './lib/placeholders.mjs'
 import { debianRootfs } from './lib/rootfs.mjs'
 
+/** @typedef {import('./lib/progress.mjs').Log} Log */
+/** @typedef {import('./go-binaries.mjs').GoBins} GoBins */
+/** @typedef {import('./cluster-images.mjs').ClusterImages} ClusterImages */
+
 const NODE_PACKAGES = [
   'ca-certificates', 'conntrack', 'containernetworking-plugins', 'curl', 'ebtables', 'ethtool', 'iproute2',
   'ipset', 'iptables', 'iputils-ping', 'kmod', 'nftables', 'openssl', 'procps', 'runc', 'socat',
@@ -30,6 +34,9 @@ const CONTAINERD_ROOT = 'var/lib/containerd'
  * content store and metadata; snapshots are made at run time), so a node starts with its images
  * in place instead of importing them at every start, as kind's node images do. A containerd of
  * the build's own runs on this machine for the import only, on private paths.
+ * @param {string} containerdBin the directory holding containerd and ctr
+ * @param {string} archive the docker-archive of the cluster's images
+ * @param {string} root the containerd root to fill
  */
 async function preloadImages(containerdBin, archive, root) {
   const work = await mkdtemp(path.join(os.tmpdir(), 'kube-scenarios-preload-'))
@@ -56,7 +63,7 @@ async function preloadImages(containerdBin, archive, root) {
     await $`${ctr} --address ${address} -n k8s.io images import --all-platforms --no-unpack ${archive}`.quiet()
   } catch (error) {
     daemon.kill()
-    throw new Error(`${error.message}\ncontainerd said:\n${(await daemon).stderr}`)
+    throw new Error(`${/** @type {Error} */ (error).message}\ncontainerd said:\n${(await daemon).stderr}`)
   } finally {
     daemon.kill()
     await daemon
@@ -69,10 +76,13 @@ async function preloadImages(containerdBin, archive, root) {
 /**
  * Builds (or finds) the node image; its tag is the hash of everything that goes into it, so the
  * Docker image store is the cache.
+ * @param {{ goBins: GoBins, clusterImages: ClusterImages, addons: string[], log: Log }} opts
+ *   addons: the rendered add-on manifests, in the order the node applies them
+ * @returns {Promise<string>} the node image's reference
  */
 export async function buildNodeImage({ goBins, clusterImages, addons, log }) {
   const nodeDir = path.join(IMAGES_DIR, 'node')
-  const binaries = Object.entries(NODE_PROGRAMS).flatMap(([group, names]) => names.map((n) => path.join(goBins[group], n)))
+  const binaries = Object.entries(NODE_PROGRAMS).flatMap(([group, names]) => names.map((n) => path.join(/** @type {string} */ (goBins[group]), n)))
   const tag = await hashInputs([NODE_PACKAGES, nodeDir, CONSTANTS_FILE, ...binaries, clusterImages.archive, ...addons])
   const ref = `kube-scenarios/node:${tag}`
   if ((await $({ nothrow: true, quiet: true })`docker image inspect ${ref}`).exitCode === 0) {
@@ -85,6 +95,10 @@ export async function buildNodeImage({ goBins, clusterImages, addons, log }) {
   const tree = path.join(CACHE_DIR, `node-tree-${tag}`)
   await rm(tree, { recursive: true, force: true })
   await $`cp -al ${rootfs} ${tree}`
+  /**
+   * @param {string} from
+   * @param {string} to its path in the tree
+   */
   const add = async (from, to) => {
     await mkdir(path.dirname(path.join(tree, to)), { recursive: true })
     await cp(from, path.join(tree, to), { recursive: true })
@@ -99,7 +113,7 @@ export async function buildNodeImage({ goBins, clusterImages, addons, log }) {
   await writeFile(path.join(tree, 'etc/kube-scenarios/cluster.env'), Object.entries({ POD_CIDR, SERVICE_CIDR, API_SERVICE_IP }).map(([k, v]) => `${k}=${v}\n`).join(''))
   for (const addon of addons) await add(addon, `etc/kube-scenarios/addons/${path.basename(addon)}`)
   log(`node image ${ref}: loading the cluster's images into containerd's store`)
-  await preloadImages(goBins.containerd, clusterImages.archive, path.join(tree, CONTAINERD_ROOT))
+  await preloadImages(/** @type {string} */ (goBins.containerd), clusterImages.archive, path.join(tree, CONTAINERD_ROOT))
   log(`node image ${ref}: importing`)
   await $`tar -c -C ${tree} . | docker import --change ${'ENTRYPOINT ["/usr/local/bin/kube-node"]'} --change ${'CMD ["server"]'} --change ${'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'} - ${ref}`.quiet()
   await rm(tree, { recursive: true, force: true })

@@ -7,14 +7,17 @@
 import { $, fs, sleep } from 'zx'
 import path from 'node:path'
 
+/** @typedef {import('../lib/progress.mjs').Log} Log */
+
 const WRAPPER_SOURCE = path.join(import.meta.dirname, 'runc-without-sys-resource')
 const WRAPPER = '/usr/local/sbin/runc-without-sys-resource'
 const DAEMON_JSON = '/etc/docker/daemon.json'
+/** @type {Log} */
 const defaultLog = (line) => console.log(`[engine] ${line}`)
 
 const dockerAnswers = async () => (await $({ nothrow: true, quiet: true })`docker version --format {{.Server.Version}}`).exitCode === 0
 
-/** @param {{ log?: (line: string) => void }} [options] */
+/** @param {{ log?: Log }} [options] */
 export async function ensureDocker({ log = defaultLog } = {}) {
   if (await dockerAnswers()) return
   const refusal = await whyNotManaged()

@@ -2,3 +2,11 @@ export declare const CACHE_DIR: string
 export declare const IMAGES_DIR: string
 export declare function sourcesHash(): Promise<string>
 export declare function hashInputs(inputs: unknown[]): Promise<string>
+/** A step's output directory (<cache>/<step>-<key>), its inputs' hash, and whether it is complete. */
+export interface StepState {
+  outDir: string
+  key: string
+  cached: boolean
+}
+export declare function stepState(name: string, inputs: unknown[]): Promise<StepState>
+export declare function cachedStep(name: string, inputs: unknown[], produce: (outDir: string, key: string) => Promise<void>): Promise<StepState>

@@ -7,6 +7,9 @@ import path from 'node:path'
 
 import { CACHE_DIR } from './paths.mjs'
 
+// TypeScript importers read cache.d.mts instead of this file: each exported function takes its
+// type from there (`@type {typeof import('./cache.d.mts').name}`), so a mismatch fails the check.
+
 export { CACHE_DIR }
 export const IMAGES_DIR = path.dirname(path.dirname(new URL(import.meta.url).pathname))
 
@@ -14,12 +17,16 @@ export const IMAGES_DIR = path.dirname(path.dirname(new URL(import.meta.url).pat
  * Hash of everything the offline cluster is built from (images/): recorded in the build's
  * manifest, so a cluster built from other sources (an older checkout, a newer package) is seen
  * as not built and is built again, step by cached step.
+ * @type {typeof import('./cache.d.mts').sourcesHash}
  */
 export function sourcesHash() {
   return hashInputs([IMAGES_DIR])
 }
 
-/** Hash of files (contents, recursively for directories) and plain values, in the given order. */
+/**
+ * Hash of files (contents, recursively for directories) and plain values, in the given order.
+ * @type {typeof import('./cache.d.mts').hashInputs}
+ */
 export async function hashInputs(inputs) {
   const hash = createHash('sha256')
   for (const input of inputs) {
@@ -29,7 +36,13 @@ export async function hashInputs(inputs) {
   return hash.digest('hex').slice(0, 16)
 }
 
-// Names inside an input count relative to it: the same sources in another checkout hash alike.
+/**
+ * Names inside an input count relative to it: the same sources in another checkout hash alike.
+ * @param {import('node:crypto').Hash} hash
+ * @param {string} root
+ * @param {string} file
+ * @returns {Promise<void>}
+ */
 async function hashPath(hash, root, file) {
   hash.update(path.relative(root, file))
   if ((await stat(file)).isDirectory()) {
@@ -39,7 +52,10 @@ async function hashPath(hash, root, file) {
   }
 }
 
-/** Where a step's output for these inputs lives, and whether it is complete. */
+/**
+ * Where a step's output for these inputs lives, and whether it is complete.
+ * @type {typeof import('./cache.d.mts').stepState}
+ */
 export async function stepState(name, inputs) {
   const key = await hashInputs(inputs)
   const outDir = path.join(CACHE_DIR, `${name}-${key}`)
@@ -51,6 +67,7 @@ const COMPLETE_MARKER = '.complete'
 /**
  * Runs `produce(outDir)` unless a completed output for these inputs exists; returns the
  * output directory either way. A failed or interrupted step leaves no completion marker.
+ * @type {typeof import('./cache.d.mts').cachedStep}
  */
 export async function cachedStep(name, inputs, produce) {
   const { outDir, key, cached } = await stepState(name, inputs)

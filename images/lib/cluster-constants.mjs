@@ -11,7 +11,10 @@ export const DEFAULT_K3S_IMAGE = `rancher/k3s:v${KUBERNETES_MINOR}.1-k3s1`
 export const RUN_LABEL = 'kube-scenarios.dev/run'
 export const MANAGED_LABEL = 'kube-scenarios.dev/managed'
 
-/** The Docker network of a run. */
+/**
+ * The Docker network of a run. Typed by cluster-constants.d.mts (what TypeScript importers read).
+ * @type {typeof import('./cluster-constants.d.mts').runNetworkName}
+ */
 export const runNetworkName = (runId) => `kube-scenarios-${runId}`
 
 /** The offline cluster's address plan. */

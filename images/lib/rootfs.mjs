@@ -3,12 +3,18 @@ import { $ } from 'zx'
 import path from 'node:path'
 import { cachedStep } from './cache.mjs'
 
+/** @typedef {import('./progress.mjs').Log} Log */
+
 export const DEBIAN_SUITE = 'bookworm'
 export const DEBIAN_MIRROR = process.env.KUBE_SCENARIOS_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian'
 
 /**
  * A minbase Debian rootfs with `packages` installed, as <outDir>/rootfs (cached by the package
  * list). Documentation, man pages and apt lists are dropped: images stay small.
+ * @param {string} name
+ * @param {string[]} packages
+ * @param {Log} log
+ * @returns {Promise<string>} the rootfs directory
  */
 export async function debianRootfs(name, packages, log) {
   const inputs = [DEBIAN_SUITE, DEBIAN_MIRROR, [...packages].sort()]
@@ -26,6 +32,11 @@ export async function debianRootfs(name, packages, log) {
 /**
  * One file of a Debian package from another suite (e.g. a newer busybox), as <outDir>/<name>;
  * cached by suite, package and path. Uses apt with a private sources list and state directory.
+ * @param {string} suite
+ * @param {string} pkg
+ * @param {string} fileInPackage its path inside the package
+ * @param {Log} log
+ * @returns {Promise<string>} the file's path
  */
 export async function debianPackageFile(suite, pkg, fileInPackage, log) {
   const inputs = [suite, DEBIAN_MIRROR, pkg, fileInPackage]

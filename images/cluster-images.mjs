@@ -7,6 +7,7 @@ import path from 'node:path'
 import { IMAGES_DIR, cachedStep } from './lib/cache.mjs'
 import { fillPlaceholders } from './lib/placeholders.mjs'
 import { debianPackageFile, debianRootfs } from './lib/rootfs.mjs'
+import { TRAEFIK_VERSION } from './go-binaries.mjs'
 
 /** @typedef {import('./lib/progress.mjs').Log} Log */
 /** @typedef {import('./go-binaries.mjs').GoBins} GoBins */
@@ -122,9 +123,10 @@ const IMAGES = [
     cmd: ['local-path-provisioner'],
   },
   {
-    name: 'ingress-controller', tag: '0.1', upstream: [],
-    go: { group: 'cluster-programs', binary: 'ingress-controller', at: '/ingress-controller' }, fill: goProgram,
-    entrypoint: ['/ingress-controller'], expose: ['80'],
+    // The cluster's Ingress controller, as k3s ships it (add-on 40-traefik.yaml).
+    name: 'traefik', tag: TRAEFIK_VERSION.slice(1), upstream: [`traefik:${TRAEFIK_VERSION}`, `rancher/mirrored-library-traefik:${TRAEFIK_VERSION.slice(1)}`],
+    go: { group: 'traefik', binary: 'traefik', at: '/usr/local/bin/traefik' }, fill: goProgram,
+    entrypoint: ['/usr/local/bin/traefik'], expose: ['8000', '8080'],
   },
 ]
 
@@ -136,14 +138,7 @@ const IMAGES = [
  * @returns {Promise<ClusterImages>}
  */
 export async function buildClusterImages({ goBins, log }) {
-  const ctx = {
-    sources: await debianRootfs('image-sources', SOURCE_PACKAGES, log),
-    debian: await debianRootfs('debian-12', [], log),
-    // Bookworm's busybox 1.35 crashes in `wget -T` (a timeout is how a blocked connection is
-    // told from an open one); trixie's static 1.37 does not.
-    busybox: await debianPackageFile('trixie', 'busybox-static', 'usr/bin/busybox', log),
-    goBins,
-  }
+  const ctx = await imageBuildContext({ goBins, log })
   const binaries = IMAGES.filter((i) => i.go).map((i) => goBinary(goBins, /** @type {GoBinary} */ (i.go)))
   // Rootfs directories are named by the hash of their package lists: their names stand for them.
   const rootfsKeys = { sources: path.basename(path.dirname(ctx.sources)), debian: path.basename(path.dirname(ctx.debian)) }
@@ -162,6 +157,34 @@ export async function buildClusterImages({ goBins, log }) {
 }
 
 /**
+ * What every image's `fill` may take files from (the rootfs steps are cached).
+ * @param {{ goBins: GoBins, log: Log }} opts
+ * @returns {Promise<BuildContext>}
+ */
+export async function imageBuildContext({ goBins, log }) {
+  return {
+    sources: await debianRootfs('image-sources', SOURCE_PACKAGES, log),
+    debian: await debianRootfs('debian-12', [], log),
+    // Bookworm's busybox 1.35 crashes in `wget -T` (a timeout is how a blocked connection is
+    // told from an open one); trixie's static 1.37 does not.
+    busybox: await debianPackageFile('trixie', 'busybox-static', 'usr/bin/busybox', log),
+    goBins,
+  }
+}
+
+/**
+ * The entry of IMAGES for an image name and tag, for builds that tag its contents otherwise.
+ * @param {string} name
+ * @param {string} tag
+ * @returns {ClusterImage}
+ */
+export function clusterImage(name, tag) {
+  const image = IMAGES.find((i) => i.name === name && i.tag === tag)
+  if (!image) throw new Error(`no cluster image ${name}:${tag}`)
+  return image
+}
+
+/**
  * Image name -> its local reference, for the add-ons' @image:NAME@ (a name with two tags: the last).
  * @returns {Record<string, string>}
  */
@@ -175,16 +198,17 @@ function overrideMap() {
 }
 
 /**
+ * Fills a directory under `staging` with the image's files and imports it into Docker as `ref`.
  * @param {ClusterImage} image
  * @param {BuildContext} ctx
  * @param {string} staging
  * @param {Log} log
+ * @param {string} [ref] default its local reference
  */
-async function buildImage(image, ctx, staging, log) {
-  const dir = path.join(staging, image.name + '-' + image.tag)
+export async function buildImage(image, ctx, staging, log, ref = localRef(image.name, image.tag)) {
+  const dir = path.join(staging, ref.replaceAll(/[/:]/g, '_'))
   await mkdir(dir, { recursive: true })
   await image.fill(dir, ctx, image)
-  const ref = localRef(image.name, image.tag)
   await $q`tar -C ${dir} --numeric-owner -c . | docker import ${importChanges(image).flatMap((c) => ['--change', c])} - ${ref}`
   log(`image ${ref}: built`)
 }
@@ -216,7 +240,7 @@ function importChanges({ entrypoint, cmd, env = [], workdir, user, expose = [] }
  * @param {string} version
  * @returns {ClusterImage}
  */
-function nginxImage(tag, version) {
+export function nginxImage(tag, version) {
   return {
     name: 'nginx', tag, upstream: [`nginx:${tag}`],
     users: { nginx: 101 }, // the official image's worker user
@@ -290,7 +314,7 @@ async function podImageFile(relative, values = {}) {
  * A real Debian system (dpkg database included), minus what belongs to the build host.
  * @type {ClusterImage['fill']}
  */
-async function debianSystem(dir, ctx) {
+export async function debianSystem(dir, ctx) {
   await $q`cp -a ${ctx.debian}/. ${dir}`
   // The runtime provides /dev and the resolver config; debootstrap copied the build host's.
   await $q`find ${path.join(dir, 'dev')} -mindepth 1 -delete`
@@ -366,7 +390,7 @@ async function writeAccounts(dir, extraUsers = {}) {
  * @param {string} source
  * @param {string} target
  */
-async function copyInto(dir, source, target) {
+export async function copyInto(dir, source, target) {
   await mkdir(path.join(dir, path.dirname(target)), { recursive: true })
   await copyFile(source, path.join(dir, target))
 }

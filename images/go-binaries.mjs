@@ -2,6 +2,7 @@
 // Static binaries (CGO off) so that they run in any of the Debian-based images.
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { readFileSync } from 'node:fs'
 import { rename } from 'node:fs/promises'
 import path from 'node:path'
 import { IMAGES_DIR, cachedStep, stepState } from './lib/cache.mjs'
@@ -10,7 +11,8 @@ import { KUBERNETES_MINOR, KUBERNETES_VERSION } from './lib/cluster-constants.mj
 export { KUBERNETES_VERSION }
 const [major, minor] = KUBERNETES_MINOR.split('.')
 
-const kubeVersionFlags = [
+/** The version stamps upstream's release build links into Kubernetes binaries. */
+export const kubeVersionFlags = [
   `-X k8s.io/component-base/version.gitVersion=${KUBERNETES_VERSION}`,
   `-X k8s.io/component-base/version.gitMajor=${major}`,
   `-X k8s.io/component-base/version.gitMinor=${minor}`,
@@ -19,6 +21,21 @@ const kubeVersionFlags = [
   `-X k8s.io/client-go/pkg/version.gitMajor=${major}`,
   `-X k8s.io/client-go/pkg/version.gitMinor=${minor}`,
 ].join(' ')
+
+/**
+ * The version a module's go.mod requires: the go.mod is the one place a version is pinned.
+ * @param {string} moduleDir a directory of images/
+ * @param {string} modulePath
+ */
+export function requiredVersion(moduleDir, modulePath) {
+  const goMod = readFileSync(path.join(IMAGES_DIR, moduleDir, 'go.mod'), 'utf8')
+  const version = new RegExp(`^\\s*(?:require\\s+)?${modulePath.replaceAll('.', '\\.')} (v\\S+)`, 'm').exec(goMod)?.[1]
+  if (!version) throw new Error(`images/${moduleDir}/go.mod requires no ${modulePath}`)
+  return version
+}
+
+/** The Ingress controller's release (k3s ships Traefik). */
+export const TRAEFIK_VERSION = requiredVersion('traefik', 'github.com/traefik/traefik/v3')
 
 /**
  * A program group: one `go build` of its packages into one directory, cached as one step.
@@ -65,7 +82,7 @@ export const GO_PROGRAMS = [
   {
     name: 'cluster-programs',
     module: 'go',
-    packages: ['./cmd/ingress-controller', './cmd/echoserver', './cmd/pause', './cmd/pod-routes'],
+    packages: ['./cmd/echoserver', './cmd/pause', './cmd/pod-routes'],
     typicalS: 10,
   },
   {
@@ -86,6 +103,19 @@ export const GO_PROGRAMS = [
   { name: 'metrics-server', module: 'go', packages: ['sigs.k8s.io/metrics-server/cmd/metrics-server'], typicalS: 10 },
   { name: 'kube-router', module: 'go', packages: ['github.com/cloudnativelabs/kube-router/v2/cmd/kube-router'], typicalS: 30 },
   { name: 'local-path-provisioner', module: 'go', packages: ['github.com/rancher/local-path-provisioner'], typicalS: 5 },
+  {
+    // A wrapper module (images/traefik/go.mod says why, and why this release); its own graph.
+    name: 'traefik',
+    module: 'traefik',
+    packages: ['github.com/traefik/traefik/v3/cmd/traefik'],
+    // As traefik's release build sets them; a fixed build date keeps the binary reproducible.
+    ldflags: [
+      `-X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION}`,
+      '-X github.com/traefik/traefik/v3/pkg/version.Codename=ramequin',
+      '-X github.com/traefik/traefik/v3/pkg/version.BuildDate=unknown',
+    ].join(' '),
+    typicalS: 500,
+  },
 ]
 
 const goEnv = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false -trimpath' }
@@ -140,7 +170,7 @@ export async function buildGoProgram(program, phase) {
  * @param {string} [cwd]
  * @returns {Promise<string>} the command's stdout
  */
-function goOutput(args, cwd) {
+export function goOutput(args, cwd) {
   let stdout = ''
   return goRun(args, { cwd, onStdout: (chunk) => (stdout += chunk) }).then(() => stdout)
 }
@@ -152,7 +182,7 @@ function goOutput(args, cwd) {
  * @param {{ cwd?: string, env?: NodeJS.ProcessEnv, onPackage?: (pkg: string) => void, onStdout?: (chunk: string) => void }} [options]
  * @returns {Promise<void>}
  */
-function goRun(args, { cwd, env = goEnv, onPackage, onStdout } = {}) {
+export function goRun(args, { cwd, env = goEnv, onPackage, onStdout } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn('go', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     /** @type {string[]} */

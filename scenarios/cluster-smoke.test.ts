@@ -64,12 +64,20 @@ describe('cluster-smoke', () => {
   })
 
   s.test('the Ingress controller routes by host', async () => {
+    // The clusters kube-scenarios starts run Traefik as the default IngressClass, as k3s does;
+    // a borrowed cluster keeps its own controller.
+    if (s.cluster.provider !== 'kubeconfig') {
+      const { items } = await s.api.networking.listIngressClass()
+      const defaults = items.filter((c) => c.metadata?.annotations?.['ingressclass.kubernetes.io/is-default-class'] === 'true')
+      expect(defaults.map((c) => [c.metadata?.name, c.spec?.controller])).toEqual([['traefik', 'traefik.io/ingress-controller']])
+    }
     const routed = await s.step('GET / with Host smoke.k8s.io through the Ingress controller', () =>
       waitForHttp(ingressUrlOf(s.cluster), (r) => r.status === 200, { description: 'the Ingress routes smoke.k8s.io to web', headers: { host: 'smoke.k8s.io' } }),
     )
     expect(routed.body).toContain('Welcome to nginx!')
     const unrouted = await httpGet(ingressUrlOf(s.cluster), { headers: { host: 'unknown.k8s.io' } })
     expect(unrouted.status).toBe(404)
+    if (s.cluster.provider !== 'kubeconfig') expect(unrouted.body, "Traefik's own answer when no router matches").toBe('404 page not found\n')
   })
 
   s.test('metrics-server reports the pod metrics', async () => {

@@ -16,7 +16,7 @@ const NODE_START_TIMEOUT_MS = 180_000
 const NODE_READY_TIMEOUT_MS = 120_000
 const ADDONS_NEEDED_AT_ONCE = [
   ['kube-system', 'coredns'],
-  ['ingress-system', 'ingress-controller'],
+  ['kube-system', 'traefik'],
 ] as const
 
 interface LocalManifest {

@@ -26,6 +26,16 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
       with --reuse-cluster) and prints per ID how often it passed and failed, from the run
       history (the HTML report shows the same as history dots and flake rates). Exits 1 when a
       run failed.
+  kube-scenarios conformance [--cluster local|kubeconfig] [--kubeconfig FILE] [--nodes N]
+                             [--parallel N] [--focus REGEX] [--report DIR]
+      Runs upstream Kubernetes' e2e [Conformance] specs of the chapter's areas (sig-apps
+      workloads, Services/DNS/EndpointSlice/Ingress API, pods/probes/lifecycle hooks,
+      projected and configMap volumes; images/e2e/conformance.yaml, which also holds the skip
+      file) against the offline cluster (default; --nodes, default 2) or a kubeconfig's,
+      --parallel ginkgo processes (default two per core, at most 4). Builds the e2e suite and
+      its test images first (cached), loads the images into the nodes. --focus REGEX replaces
+      the areas. Writes DIR/<run-id>/index.html with a conformance section, ginkgo's JUnit
+      beside it, and the run history. Exits 1 when a spec failed.
   kube-scenarios init [DIR] [--force]
       Scaffolds a project in DIR (default: here): vitest.config.mts with the kube-scenarios preset,
       scenarios/example.test.ts with its fixture, test scripts in package.json. Refuses to
@@ -42,7 +52,8 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
   kube-scenarios report [DIR] [--check] [--screenshot FILE]
       Re-renders a report folder (default reports/latest) with the current history and prints
       its path. --check renders it in headless Chromium and checks the summary, every recipe,
-      a timeline chart and the failed tests' diagnostics are shown (--screenshot keeps the PNG).
+      a timeline chart (or a conformance run's section and skip list) and the failed tests'
+      diagnostics are shown (--screenshot keeps the PNG).
   kube-scenarios report --merge DIR... [--check]
       Folds the report folders of every shard of a run into one report, one JUnit and one
       history record (written like a run's, under the reports folder); exits 1 if a test failed.
@@ -54,7 +65,7 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
 
 type Command = (args: string[]) => Promise<number>
 
-const COMMANDS: Record<string, Command> = { run, soak: soakRuns, bench: runBench, init: scaffold, up: holdUp, down: holdDown, kubectl: runKubectl, report, clean: sweep }
+const COMMANDS: Record<string, Command> = { run, soak: soakRuns, conformance: runConformance, bench: runBench, init: scaffold, up: holdUp, down: holdDown, kubectl: runKubectl, report, clean: sweep }
 
 /** Runs one command line; returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -144,6 +155,24 @@ async function soakRuns(args: string[]): Promise<number> {
   return failedRuns === 0 ? 0 : 1
 }
 
+async function runConformance(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { cluster: { type: 'string' }, kubeconfig: { type: 'string' }, nodes: { type: 'string' }, parallel: { type: 'string' }, focus: { type: 'string' }, report: { type: 'string' } },
+  })
+  const cluster = values.cluster ?? (values.kubeconfig ? 'kubeconfig' : 'local')
+  if (cluster !== 'local' && cluster !== 'kubeconfig') throw new Error(`--cluster must be local or kubeconfig (the conformance run loads its test images into the nodes), not "${cluster}"`)
+  if (values.kubeconfig) process.env.KUBE_SCENARIOS_KUBECONFIG = path.resolve(values.kubeconfig)
+  const { conformance } = await import('./conformance.js')
+  return conformance({
+    cluster,
+    nodes: parseNodes(values.nodes),
+    parallel: values.parallel === undefined ? undefined : parseCount('--parallel', values.parallel),
+    focus: values.focus,
+    reportsDir: path.resolve(values.report ?? process.env.KUBE_SCENARIOS_REPORT_DIR ?? path.join(PROJECT, 'reports')),
+  })
+}
+
 /** `npm run bench` in this repository (bench/ is not part of the package). */
 async function runBench(args: string[]): Promise<number> {
   const { main: bench } = await import('../bench/bench.js')
@@ -182,9 +211,12 @@ async function runKubectl(args: string[]): Promise<number> {
 }
 
 function parseNodes(nodes: string | undefined): number | undefined {
-  if (nodes === undefined) return undefined
-  if (!/^[1-9]\d*$/.test(nodes)) throw new Error(`--nodes must be a positive whole number, not "${nodes}"`)
-  return Number(nodes)
+  return nodes === undefined ? undefined : parseCount('--nodes', nodes)
+}
+
+function parseCount(flag: string, value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new Error(`${flag} must be a positive whole number, not "${value}"`)
+  return Number(value)
 }
 
 async function report(args: string[]): Promise<number> {
@@ -209,7 +241,7 @@ async function report(args: string[]): Promise<number> {
   const check = checkReportInBrowser(dir, { screenshot })
   process.stdout.write(`screenshot: ${check.screenshot}\n`)
   if (check.missing.length === 0) {
-    process.stdout.write('the rendered report shows the summary, every recipe, a timeline chart and the failed tests\' diagnostics\n')
+    process.stdout.write('the rendered report shows the summary, every recipe (a timeline chart) or the conformance section, and the failed tests\' diagnostics\n')
     return failed ? 1 : 0
   }
   process.stderr.write(`the rendered report lacks: ${check.missing.join('; ')}\n`)

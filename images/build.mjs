@@ -5,13 +5,13 @@
 // machine's last measured times, else typical 2-core times), then one progress phase per step.
 // Writes the manifest the `local` cluster provider reads.
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { ensureDocker } from './engine/ensure-docker.mjs'
 import { CACHE_DIR, LOCAL_MANIFEST } from './lib/paths.mjs'
 import { sourcesHash } from './lib/cache.mjs'
 import { createProgress, minutes } from './lib/progress.mjs'
+import { estimateOf as estimateIn, readTimings, recordTiming } from './lib/timings.mjs'
 import { GO_PROGRAMS, KUBERNETES_VERSION, buildGoProgram, goProgramCached } from './go-binaries.mjs'
 import { buildClusterImages } from './cluster-images.mjs'
 import { buildNodeImage } from './node-image.mjs'
@@ -19,13 +19,6 @@ import { renderAddons } from './addons.mjs'
 
 /** @typedef {import('./lib/progress.mjs').Log} Log */
 /** @typedef {import('./go-binaries.mjs').GoBins} GoBins */
-
-/**
- * A step's duration as last measured on this machine (TIMINGS_FILE: step name -> Timing).
- * @typedef {object} Timing
- * @property {number} seconds
- * @property {string} at when it was measured (ISO 8601)
- */
 
 /**
  * What the `local` cluster provider reads (lib/cluster/local.ts, its LocalManifest).
@@ -40,26 +33,20 @@ import { renderAddons } from './addons.mjs'
 
 /** Steps after the Go programs, with their typical cold duration on 2 cores. */
 const IMAGE_STEPS = { 'pod images': 75, 'add-ons': 1, 'node image': 55 }
-const TIMINGS_FILE = path.join(CACHE_DIR, 'build-timings.json')
 
 const progress = createProgress({ prefix: 'images' })
-/** @type {Record<string, Timing>} this build's own file (written by record below) */
-const timings = existsSync(TIMINGS_FILE) ? JSON.parse(await readFile(TIMINGS_FILE, 'utf8')) : {}
+const timings = await readTimings()
 /**
  * @param {string} step
  * @param {number} typicalS
  * @returns {number}
  */
-const estimateOf = (step, typicalS) => timings[step]?.seconds ?? typicalS
+const estimateOf = (step, typicalS) => estimateIn(timings, step, typicalS)
 /**
  * @param {string} step
  * @param {number} seconds
  */
-const record = async (step, seconds) => {
-  timings[step] = { seconds: Math.round(seconds), at: new Date().toISOString() }
-  await mkdir(CACHE_DIR, { recursive: true })
-  await writeFile(TIMINGS_FILE, `${JSON.stringify(timings, null, 2)}\n`)
-}
+const record = (step, seconds) => recordTiming(timings, step, seconds)
 
 await ensureDocker()
 await ensureBuildTools()

@@ -1,7 +1,7 @@
 export declare const CACHE_DIR: string
 export declare const IMAGES_DIR: string
 export declare function sourcesHash(): Promise<string>
-export declare function hashInputs(inputs: unknown[]): Promise<string>
+export declare function hashInputs(inputs: unknown[], options?: { skip?: (relative: string) => boolean }): Promise<string>
 /** A step's output directory (<cache>/<step>-<key>), its inputs' hash, and whether it is complete. */
 export interface StepState {
   outDir: string

@@ -14,23 +14,30 @@ export { CACHE_DIR }
 export const IMAGES_DIR = path.dirname(path.dirname(new URL(import.meta.url).pathname))
 
 /**
+ * What images/ holds for `kube-scenarios conformance` alone (images/conformance.mjs builds it):
+ * no part of the cluster, so a change to it leaves the cluster built.
+ */
+const CONFORMANCE_ONLY = ['conformance.mjs', 'conformance.d.mts', 'e2e']
+
+/**
  * Hash of everything the offline cluster is built from (images/): recorded in the build's
  * manifest, so a cluster built from other sources (an older checkout, a newer package) is seen
  * as not built and is built again, step by cached step.
  * @type {typeof import('./cache.d.mts').sourcesHash}
  */
 export function sourcesHash() {
-  return hashInputs([IMAGES_DIR])
+  return hashInputs([IMAGES_DIR], { skip: (relative) => CONFORMANCE_ONLY.includes(relative) })
 }
 
 /**
- * Hash of files (contents, recursively for directories) and plain values, in the given order.
+ * Hash of files (contents, recursively for directories) and plain values, in the given order;
+ * `skip` leaves out the paths (relative to their input) it is true for.
  * @type {typeof import('./cache.d.mts').hashInputs}
  */
-export async function hashInputs(inputs) {
+export async function hashInputs(inputs, { skip = () => false } = {}) {
   const hash = createHash('sha256')
   for (const input of inputs) {
-    if (typeof input === 'string' && input.startsWith('/') && existsSync(input)) await hashPath(hash, input, input)
+    if (typeof input === 'string' && input.startsWith('/') && existsSync(input)) await hashPath(hash, input, input, skip)
     else hash.update(JSON.stringify(input))
   }
   return hash.digest('hex').slice(0, 16)
@@ -41,12 +48,15 @@ export async function hashInputs(inputs) {
  * @param {import('node:crypto').Hash} hash
  * @param {string} root
  * @param {string} file
+ * @param {(relative: string) => boolean} skip
  * @returns {Promise<void>}
  */
-async function hashPath(hash, root, file) {
-  hash.update(path.relative(root, file))
+async function hashPath(hash, root, file, skip) {
+  const relative = path.relative(root, file)
+  if (relative && skip(relative)) return
+  hash.update(relative)
   if ((await stat(file)).isDirectory()) {
-    for (const entry of (await readdir(file)).sort()) await hashPath(hash, root, path.join(file, entry))
+    for (const entry of (await readdir(file)).sort()) await hashPath(hash, root, path.join(file, entry), skip)
   } else {
     hash.update(await readFile(file))
   }

@@ -8,6 +8,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { anchorId } from './escape.js'
 import type { RunReport } from './model.js'
+import { CONFORMANCE_ANCHOR, SKIPS_ANCHOR, specAnchor } from './render-conformance.js'
 import { REPORT_DATA_FILE } from './report-files.js'
 import { testAnchor } from './render-test.js'
 
@@ -52,14 +53,34 @@ export function checkReportInBrowser(dir: string, options: BrowserCheckOptions):
 /** What the rendered DOM of run's report lacks. */
 export function missingParts(dom: string, run: RunReport): string[] {
   const failed = run.files.flatMap((f) => f.tests.filter((t) => t.status === 'failed'))
+  /** The open block with that id shows "Why it failed" before the next test's block. */
+  const diagnosed = (anchor: string) => new RegExp(`id="${anchor}" open="">(?:(?!<details class="test )[\\s\\S])*?Why it failed`).test(dom)
   const expectations: Array<[string, boolean]> = [
     ['the run summary', dom.includes('id="summary"') && dom.includes(`run ${run.runId}`)],
     ...run.files.map((file): [string, boolean] => [`the recipe ${file.recipe}`, dom.includes(`id="${anchorId('recipe', file.recipe)}"`)]),
-    ['a timeline chart', /<svg class="timeline-chart"[^>]*>[\s\S]*?<(polyline|rect)\b/.test(dom)],
+    // A conformance run alone records no timelines.
+    ...(run.files.length ? [['a timeline chart', /<svg class="timeline-chart"[^>]*>[\s\S]*?<(polyline|rect)\b/.test(dom)] as [string, boolean]] : []),
     // The page opens failed tests; their diagnostics must be there.
-    ...failed.map((test): [string, boolean] => [`the diagnostics of failed test ${test.id || test.name}`, new RegExp(`id="${testAnchor(test.key)}" open="">(?:(?!<details class="test )[\\s\\S])*?Why it failed`).test(dom)]),
+    ...failed.map((test): [string, boolean] => [`the diagnostics of failed test ${test.id || test.name}`, diagnosed(testAnchor(test.key))]),
+    ...(run.conformance ? conformanceExpectations(dom, run.conformance, diagnosed) : []),
   ]
   return expectations.flatMap(([what, present]) => (present ? [] : [what]))
+}
+
+/** The conformance section, a row per spec, the skip list with every reason, each failed spec's failure. */
+function conformanceExpectations(dom: string, report: NonNullable<RunReport['conformance']>, diagnosed: (anchor: string) => boolean): Array<[string, boolean]> {
+  const rows = dom.match(/<tr class="test-row (passed|failed|skipped)"><td><span class="pill/g)?.length ?? 0
+  return [
+    ['the conformance section', dom.includes(`id="${CONFORMANCE_ANCHOR}"`)],
+    [`a row for each of the ${report.specs.length} conformance specs`, rows >= report.specs.length],
+    ['the skip list with its reasons', dom.includes(`id="${SKIPS_ANCHOR}"`) && report.selection.skip.every((s) => dom.includes(asSerialized(s.reason)))],
+    ...report.specs.filter((s) => s.status === 'failed').map((spec): [string, boolean] => [`the failure of conformance spec ${spec.name}`, diagnosed(specAnchor(spec.name))]),
+  ]
+}
+
+/** Text as a serialized DOM holds it (quotes stay as they are). */
+function asSerialized(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
 }
 
 /** Runs headless Chromium once with a fresh profile and no background network; returns stdout. */

@@ -11,7 +11,7 @@ export interface HistoryRecord {
   at: string
   provider?: string
   kubernetesVersion?: string
-  /** Test key (its ID) -> outcome; only tests that ran (a skipped or filtered-out test is no data point). */
+  /** Test key (its ID; a conformance spec's full name) -> outcome; only tests that ran (a skipped or filtered-out test is no data point). */
   tests: Record<string, { status: 'passed' | 'failed'; durationMs: number }>
 }
 
@@ -37,6 +37,10 @@ export function historyRecordOf(run: RunReport): HistoryRecord {
     for (const test of file.tests) {
       if (test.status !== 'skipped') tests[test.key] = { status: test.status, durationMs: Math.round(test.durationMs) }
     }
+  }
+  // A conformance spec is keyed by its full name (no recipe ID looks like "[sig-apps] …").
+  for (const spec of run.conformance?.specs ?? []) {
+    if (spec.status !== 'skipped') tests[spec.name] = { status: spec.status, durationMs: Math.round(spec.durationMs) }
   }
   return {
     runId: run.runId,

@@ -3,18 +3,38 @@
 // the steps and evidence in system-out.
 import { escapeXml, stripAnsi } from './escape.js'
 import { formatDuration } from './duration.js'
+import type { ConformanceReport, ConformanceSpec } from './conformance.js'
 import type { ErrorReport, FileReport, RunReport, TestReport } from './model.js'
 
 export function renderJunit(run: RunReport): string {
   const suites = run.files.map((file) => renderSuite(file, run))
-  const all = run.files.flatMap((f) => f.tests)
+  const all: Array<{ status: string }> = [...run.files.flatMap((f) => f.tests), ...(run.conformance?.specs ?? [])]
   const fileErrors = run.files.filter((f) => f.errors.length > 0).length
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="kube-scenarios ${escapeXml(run.runId)}" tests="${all.length}" failures="${all.filter((t) => t.status === 'failed').length}" errors="${fileErrors}" skipped="${all.filter((t) => t.status === 'skipped').length}" time="${seconds(run.endedAt - run.startedAt)}" timestamp="${new Date(run.startedAt).toISOString()}">`,
     ...suites,
+    ...(run.conformance ? [renderConformanceSuite(run.conformance, run)] : []),
     '</testsuites>',
     '',
+  ].join('\n')
+}
+
+/** The conformance specs as one testsuite, classname their area, a skip's reason as its message. */
+function renderConformanceSuite(report: ConformanceReport, run: RunReport): string {
+  const count = (status: ConformanceSpec['status']) => report.specs.filter((s) => s.status === status).length
+  const testcase = (spec: ConformanceSpec) => {
+    const open = `    <testcase classname="${escapeXml(spec.area)}" name="${escapeXml(spec.name)}" time="${seconds(spec.durationMs)}">`
+    if (spec.status === 'passed') return `${open}</testcase>`
+    if (spec.status === 'skipped') return `${open}<skipped message="${escapeXml(spec.skipReason ?? '')}"/></testcase>`
+    const text = stripAnsi(spec.failure ?? '')
+    return [open, `      <failure message="${escapeXml(text.split('\n')[0] ?? '')}" type="failed">${escapeXml(text)}</failure>`, ...(spec.log ? [`      <system-err>${escapeXml(spec.log)}</system-err>`] : []), '    </testcase>'].join('\n')
+  }
+  return [
+    `  <testsuite name="conformance" tests="${report.specs.length}" failures="${count('failed')}" errors="0" skipped="${count('skipped')}" time="${seconds(report.durationMs)}" timestamp="${new Date(run.startedAt).toISOString()}">`,
+    `    <properties><property name="suiteVersion" value="${escapeXml(report.suiteVersion)}"/><property name="parallel" value="${report.parallel}"/></properties>`,
+    ...report.specs.map(testcase),
+    '  </testsuite>',
   ].join('\n')
 }
 

@@ -1,6 +1,7 @@
 // What a run report shows, as plain serialisable data: collected once from vitest's results
 // (collect.ts), saved beside the report as report.json, rendered by pure functions.
 import type { Evidence } from '../evidence.js'
+import type { ConformanceReport } from './conformance.js'
 import type { TimelineEntry } from '../timeline.js'
 
 export type TestStatus = 'passed' | 'failed' | 'skipped'
@@ -23,6 +24,8 @@ export interface RunReport {
   shard?: ShardOf
   /** A merged report: the shards it was made of, each with its own cluster. */
   shards?: ShardRun[]
+  /** An upstream conformance run (kube-scenarios conformance), shown in its own section. */
+  conformance?: ConformanceReport
 }
 
 export interface ShardOf {
@@ -115,6 +118,13 @@ export function stepsOf(timeline: readonly TimelineEntry[]): StepReport[] {
 /** The earliest instant on a timeline (steps and intervals start before they are recorded). */
 export function timelineStart(timeline: readonly TimelineEntry[]): number {
   return Math.min(...timeline.map((e) => ('startedAt' in e ? Math.min(e.startedAt, e.at) : e.at)))
+}
+
+/** The run's counts: its scenario tests (countByStatus) and its conformance specs. */
+export function runCounts(run: Pick<RunReport, 'files' | 'conformance'>): Record<TestStatus, number> {
+  const counts = countByStatus(run.files)
+  for (const spec of run.conformance?.specs ?? []) counts[spec.status]++
+  return counts
 }
 
 export function countByStatus(files: readonly FileReport[]): Record<TestStatus, number> {

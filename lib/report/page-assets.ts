@@ -23,7 +23,7 @@ h2 { font-size: 19px; margin: 0 0 12px; } h2 small { font-size: 13px; font-weigh
 h4 { margin: 0 0 8px; font-size: 15px; } h5 { margin: 12px 0 4px; font-size: 13px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
 .run-id { font-weight: 400; color: var(--muted); font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 18px; }
 .muted { color: var(--muted); }
-header.summary, nav.overview, section.recipe { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 18px 20px; margin-bottom: 20px; }
+header.summary, nav.overview, section.recipe, section.conformance { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 18px 20px; margin-bottom: 20px; }
 body.outcome-failed header.summary { border-top: 4px solid var(--fail); }
 body.outcome-passed header.summary { border-top: 4px solid var(--pass); }
 body.outcome-interrupted header.summary { border-top: 4px solid var(--flaky); }
@@ -96,6 +96,8 @@ svg.timeline-chart .marker.watch { fill: #64748b; opacity: .7; } svg.timeline-ch
 svg.timeline-chart .marker.watch.deleted { fill: var(--fail); } svg.timeline-chart .marker.watch.applied { fill: var(--accent); opacity: 1; }
 svg.timeline-chart .marker.note { fill: var(--flaky); }
 svg.timeline-chart g:hover > rect, svg.timeline-chart g:hover > circle, svg.timeline-chart .marker:hover { opacity: 1; stroke: var(--text); stroke-width: 1; }
+section.skips h3 { font-size: 16px; margin: 18px 0 8px; } section.skips h3 small { font-size: 13px; font-weight: 400; margin-left: 8px; }
+code { font: 12.5px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--code-bg); padding: 0 4px; border-radius: 4px; }
 footer { color: var(--muted); font-size: 12px; text-align: center; margin-top: 24px; }
 @media print { details.test { break-inside: avoid; } }
 `

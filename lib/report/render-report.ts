@@ -4,8 +4,9 @@ import { formatDuration, formatInstant } from './duration.js'
 import { anchorId, escapeHtml } from './escape.js'
 import { durationSparkline, flakeBadge, historyDots } from './history-view.js'
 import { DEFAULT_HISTORY_RUNS, testRuns, type HistoryRecord } from './history.js'
-import { countByStatus, testTitle, type FileReport, type RunReport } from './model.js'
+import { runCounts, testTitle, type FileReport, type RunReport } from './model.js'
 import { PAGE_SCRIPT, PAGE_STYLE } from './page-assets.js'
+import { renderConformance } from './render-conformance.js'
 import { renderErrors } from './render-failure.js'
 import { renderTest, statusPill, testAnchor } from './render-test.js'
 
@@ -32,8 +33,10 @@ export function renderReport(run: RunReport, options: RenderOptions = {}): strin
     '</head>',
     `<body class="outcome-${run.outcome}">`,
     renderSummary(run),
-    renderOverview(run.files, runsOf),
+    // A conformance run has no scenario files: its section is the whole page.
+    run.files.length || !run.conformance ? renderOverview(run.files, runsOf) : '',
     '<main>',
+    run.conformance ? renderConformance(run.conformance, runsOf) : '',
     ...run.files.map((file) => renderFile(file, runsOf)),
     '</main>',
     `<footer>Generated ${escapeHtml(formatInstant(run.endedAt))} by kube-scenarios. History: ${history.length} recorded run(s).</footer>`,
@@ -44,7 +47,7 @@ export function renderReport(run: RunReport, options: RenderOptions = {}): strin
 }
 
 function renderSummary(run: RunReport): string {
-  const counts = countByStatus(run.files)
+  const counts = runCounts(run)
   const nodeCount = (names: readonly string[] | undefined) => (names ? `<span title="${escapeHtml(names.join(', '))}">${names.length}</span>` : '<span class="muted">unknown</span>')
   const nodes = run.shards ? run.shards.map((s) => nodeCount(s.nodes)).join(' + ') : nodeCount(run.nodes)
   const facts: Array<[string, string]> = [

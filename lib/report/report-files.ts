@@ -32,7 +32,7 @@ export function recordedInHistory(run: RunReport): boolean {
 /** Writes a finished run's report, records it in the history and refreshes `latest`; returns index.html's path. */
 export function writeRunReport(run: RunReport, options: WriteOptions): string {
   const keep = options.keepReports ?? keptReportsFromEnv()
-  const dir = path.join(options.reportsDir, safeName(run.runId))
+  const dir = runFolder(options.reportsDir, run.runId)
   const historyPath = options.history ?? historyFile(options.reportsDir)
   const record = historyRecordOf(run)
   if (recordedInHistory(run) && Object.keys(record.tests).length > 0) appendHistory(historyPath, record)
@@ -40,6 +40,11 @@ export function writeRunReport(run: RunReport, options: WriteOptions): string {
   refreshLatest(options.reportsDir, dir)
   pruneRunFolders(options.reportsDir, keep, dir)
   return index
+}
+
+/** The folder a run's report is written to: files written there first (a conformance run's JUnit) are kept with it. */
+export function runFolder(reportsDir: string, runId: string): string {
+  return path.join(reportsDir, safeName(runId))
 }
 
 function keptReportsFromEnv(): number {

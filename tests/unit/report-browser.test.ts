@@ -7,6 +7,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { checkReportInBrowser, findChromium, missingParts, type BrowserCheck } from '../../lib/report/browser-check.js'
 import { writeRunReport } from '../../lib/report/report-files.js'
+import { sampleConformanceRun } from './conformance-sample.js'
 import { sampleRun } from './report-sample-run.js'
 
 const WINDOW = { width: 1280, height: 2400 }
@@ -70,5 +71,24 @@ describe('the report in headless Chromium', () => {
       'the diagnostics of failed test U3',
       'the diagnostics of failed test U6',
     ])
+  })
+})
+
+describe('a conformance run in headless Chromium', () => {
+  let workDir: string
+  let check: BrowserCheck
+
+  beforeAll(() => {
+    workDir = mkdtempSync(path.join(tmpdir(), 'kube-scenarios-browser-'))
+    const index = writeRunReport(sampleConformanceRun(), { reportsDir: workDir, history: path.join(workDir, 'history.jsonl') })
+    check = checkReportInBrowser(path.dirname(index), { screenshot: path.join(workDir, 'conformance.png'), chromium: ensureChromium() })
+  }, INSTALL_TIMEOUT_MS + 60_000)
+
+  afterAll(() => rmSync(workDir, { recursive: true, force: true }))
+
+  test('shows the summary, the conformance section with a row per spec, the skip list and the open failure', () => {
+    expect(check.missing).toEqual([])
+    expect(check.dom).toMatch(/<details class="test failed" id="spec--sig-network-services-[a-z-]+" open="">/)
+    expect(readFileSync(check.screenshot).subarray(1, 4).toString()).toBe('PNG')
   })
 })

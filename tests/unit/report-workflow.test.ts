@@ -32,7 +32,7 @@ interface Step {
 
 describe('nightly workflow', () => {
   const workflow = parse(readFileSync(WORKFLOW, 'utf8'))
-  const { unit, scenarios, merge } = workflow.jobs
+  const { unit, scenarios, merge, conformance } = workflow.jobs
   const using = (steps: Step[], action: string) => steps.find((s) => s.uses?.startsWith(`${action}@`))
 
   test(
@@ -76,5 +76,25 @@ describe('nightly workflow', () => {
     expect(save?.with?.key).toBe(restore?.with?.key)
     expect(save?.with?.key?.startsWith(restore?.with?.['restore-keys'] ?? '-')).toBe(true)
     expect(steps.indexOf(restore!)).toBeLessThan(mergeStep)
+  })
+
+  test('runs the conformance specs on the offline cluster, its build cached by the content hash of images/, its report kept like the chapter\'s', () => {
+    const steps: Step[] = conformance.steps
+    const run = steps.findIndex((s) => s.run?.includes('npm run conformance'))
+    expect(run).toBeGreaterThan(-1)
+    expect(workflow.jobs.scenarios.env.KUBE_SCENARIOS_CLUSTER).toBe('k3s')
+    expect(conformance.env).not.toHaveProperty('KUBE_SCENARIOS_CLUSTER')
+    const [restoreBuild, restoreHistory] = steps.filter((s) => s.uses?.startsWith('actions/cache/restore@'))
+    const [saveBuild, saveHistory] = steps.filter((s) => s.uses?.startsWith('actions/cache/save@'))
+    expect(restoreBuild?.with?.key).toBe("kube-scenarios-offline-build-${{ hashFiles('images/**') }}")
+    expect(saveBuild?.with?.key).toBe('${{ steps.build-cache.outputs.cache-primary-key }}')
+    expect(saveBuild?.with?.path).toBe(restoreBuild?.with?.path)
+    expect(restoreHistory?.with?.path).toBe('reports/history.jsonl')
+    expect(saveHistory?.if).toMatch(/^always\(\)/)
+    expect(steps.indexOf(restoreBuild!)).toBeLessThan(run)
+    expect(using(steps, 'actions/upload-artifact')?.if).toBe('always()')
+    // Not part of the chapter's test command.
+    expect(readFileSync('.ci/run', 'utf8')).not.toContain('conformance')
+    expect(JSON.parse(readFileSync('package.json', 'utf8')).scripts.test).not.toContain('conformance')
   })
 })

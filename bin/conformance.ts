@@ -1,0 +1,209 @@
+// `kube-scenarios conformance`: upstream Kubernetes' e2e conformance specs of the chapter's areas
+// against the offline cluster (or a kubeconfig's), reported beside the scenarios: same report
+// folder, same history. It builds the e2e suite and its test images (images/conformance.mjs,
+// cached), starts the cluster as a run does (same set-up, same reaper), loads the test images into
+// every node's containerd, runs the suite with ginkgo's parallel processes, and reads ginkgo's
+// JUnit back. What it selects: conformance-plan.ts.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { RUN_LABEL } from '#images/lib/cluster-constants.mjs'
+import { heldClusterOf } from '../lib/cluster/kubeconfig.js'
+import type { ClusterInfo } from '../lib/cluster/provider.js'
+import { startRun } from '../lib/cluster/run.js'
+import { listNodeNames } from '../lib/report/cluster-nodes.js'
+import { CONFORMANCE_LABEL, conformanceSpecs, parseJunitCases, type ConformanceReport } from '../lib/report/conformance.js'
+import { formatDuration } from '../lib/report/duration.js'
+import type { RunReport } from '../lib/report/model.js'
+import { runFolder, writeRunReport } from '../lib/report/report-files.js'
+import { SELECTION_FILE, defaultParallel, ginkgoArgs, readSelection } from './conformance-plan.js'
+
+export const DEFAULT_CONFORMANCE_NODES = 2
+/** Where the suite's output goes inside the run's report folder. */
+const E2E_DIR = 'e2e'
+const JUNIT_FILE = 'junit_01.xml'
+const LOG_FILE = 'ginkgo.log'
+
+export interface ConformanceOptions {
+  /** local (default: the offline cluster, started for the run) or kubeconfig (KUBE_SCENARIOS_KUBECONFIG's cluster). */
+  cluster?: 'local' | 'kubeconfig'
+  /** Nodes of the local cluster; default DEFAULT_CONFORMANCE_NODES. */
+  nodes?: number
+  /** Parallel ginkgo processes; default defaultParallel(). */
+  parallel?: number
+  /** Replaces the areas' focus (a regular expression over spec names). */
+  focus?: string
+  /** The reports folder (run folders, latest, history). */
+  reportsDir: string
+  log?: (line: string) => void
+}
+
+/** Runs the conformance specs; returns the exit code (1 when a spec failed or the suite did not run). */
+export async function conformance(options: ConformanceOptions): Promise<number> {
+  const log = options.log ?? ((line: string) => console.log(`[kube-scenarios] ${line}`))
+  // The run's wall time includes the build and the cluster's start; the section shows the suite's own.
+  const runStartedAt = Date.now()
+  const interruptions = handleInterruptions(log)
+  const selection = readSelection(SELECTION_FILE, options.focus)
+  const parallel = options.parallel ?? defaultParallel()
+  const { buildConformance } = await import('#images/conformance.mjs')
+  const build = await buildConformance({ log: (line) => log(`docker: ${line}`) })
+  const run = await startRun({ cluster: options.cluster ?? 'local', nodes: options.nodes ?? DEFAULT_CONFORMANCE_NODES, log })
+  const { info } = run
+  const kubeconfig = path.join(tmpdir(), `kube-scenarios-${info.runId}-e2e.kubeconfig`)
+  try {
+    const folder = runFolder(options.reportsDir, info.runId)
+    const outputDir = path.join(folder, E2E_DIR)
+    await mkdir(outputDir, { recursive: true })
+    await writeFile(kubeconfig, info.kubeconfig, { mode: 0o600 })
+    await loadTestImages(info, build.imagesArchive, log)
+    const nodes = await listNodeNames(info.kubeconfig)
+    const startedAt = Date.now()
+    const args = ginkgoArgs({ e2eTest: build.e2eTest, selection, parallel, kubeconfig, outputDir, color: Boolean(process.stdout.isTTY) })
+    log(`conformance: ${CONFORMANCE_LABEL} specs of ${selection.focus ? `focus ${selection.focus}` : selection.areas.map((a) => a.name).join(', ')} (${selection.skip.length} skipped by ${path.relative(process.cwd(), SELECTION_FILE)}), ${parallel} ginkgo processes, ${nodes?.length ?? '?'} nodes; log ${path.join(outputDir, LOG_FILE)}`)
+    const code = await runLogged(build.ginkgo, args, path.join(outputDir, LOG_FILE), outputDir, interruptions)
+    const { interrupted } = interruptions
+    const endedAt = Date.now()
+    const junit = path.join(outputDir, JUNIT_FILE)
+    const specs = existsSync(junit) ? conformanceSpecs(parseJunitCases(readFileSync(junit, 'utf8')), selection) : []
+    const report: ConformanceReport = {
+      suiteVersion: build.kubernetesVersion,
+      selection,
+      parallel,
+      durationMs: endedAt - startedAt,
+      specs,
+      files: { junit: `${E2E_DIR}/${JUNIT_FILE}`, log: `${E2E_DIR}/${LOG_FILE}` },
+    }
+    const failed = specs.filter((s) => s.status === 'failed').length
+    // No JUnit: the suite never got to run (ginkgo's own error is in the log).
+    const suiteBroken = !existsSync(junit) || (code !== 0 && failed === 0)
+    const unhandledErrors = suiteBroken ? [{ name: 'ConformanceSuiteError', message: `ginkgo exited with ${code} ${existsSync(junit) ? 'but no spec failed' : 'and wrote no JUnit'}; see ${report.files.log}` }] : []
+    const runReport: RunReport = {
+      runId: info.runId,
+      provider: info.provider,
+      kubernetesVersion: info.kubernetesVersion,
+      ...(nodes ? { nodes } : {}),
+      startedAt: runStartedAt,
+      endedAt,
+      outcome: interrupted ? 'interrupted' : failed || suiteBroken ? 'failed' : 'passed',
+      files: [],
+      unhandledErrors,
+      conformance: report,
+    }
+    const index = writeRunReport(runReport, { reportsDir: options.reportsDir })
+    const count = (status: string) => specs.filter((s) => s.status === status).length
+    log(`conformance: ${specs.length} specs selected: ${count('passed')} passed, ${failed} failed, ${count('skipped')} skipped, in ${formatDuration(endedAt - startedAt)}`)
+    log(`report: ${index} (ginkgo's JUnit: ${junit})`)
+    return runReport.outcome === 'passed' ? 0 : 1
+  } finally {
+    interruptions.dispose()
+    await run.stop()
+    await rm(kubeconfig, { force: true })
+  }
+}
+
+/**
+ * Imports the test images into every node's containerd (the cluster's own nodes only: a borrowed
+ * cluster of other making pulls them from registry.k8s.io itself, if it can).
+ */
+async function loadTestImages(info: ClusterInfo, archive: string, log: (line: string) => void): Promise<void> {
+  const runId = ownNodesRun(info)
+  if (!runId) {
+    log(`conformance: the ${info.provider} cluster's nodes are not kube-scenarios' own: they must pull the test images themselves (registry.k8s.io)`)
+    return
+  }
+  const started = Date.now()
+  const nodes = (await output('docker', ['ps', '--quiet', '--filter', `label=${RUN_LABEL}=${runId}`])).split('\n').filter(Boolean)
+  if (nodes.length === 0) throw new Error(`no node container is labelled ${RUN_LABEL}=${runId}`)
+  for (const node of nodes) {
+    const ctr = spawn('docker', ['exec', '-i', node, 'ctr', '-n', 'k8s.io', 'images', 'import', '--no-unpack', '-'], { stdio: ['pipe', 'ignore', 'pipe'] })
+    const said: Buffer[] = []
+    ctr.stderr.on('data', (chunk: Buffer) => said.push(chunk))
+    const [piped, exited] = await Promise.allSettled([pipeline(createReadStream(archive), ctr.stdin), exitOf(ctr)])
+    const code = exited.status === 'fulfilled' ? exited.value : String(exited.reason)
+    if (code !== 0) throw new Error(`loading the test images into node ${node} failed (exit ${code}): ${Buffer.concat(said).toString().trim()}`)
+    if (piped.status === 'rejected') throw new Error(`loading the test images into node ${node} failed: ${(piped.reason as Error).message}`)
+  }
+  log(`conformance: test images loaded into ${nodes.length} node(s) in ${formatDuration(Date.now() - started)}`)
+}
+
+/** The run whose node containers make up the cluster: this run's, or the held offline cluster's a kubeconfig describes. */
+function ownNodesRun(info: ClusterInfo): string | undefined {
+  if (info.provider === 'local') return info.runId
+  const file = process.env.KUBE_SCENARIOS_KUBECONFIG ?? process.env.KUBECONFIG?.split(path.delimiter)[0]
+  const held = file && existsSync(file) ? heldClusterOf(readFileSync(file, 'utf8')) : undefined
+  return held?.provider === 'local' ? held.runId : undefined
+}
+
+/** What Ctrl-C and SIGTERM do, for the whole command. */
+interface Interruptions {
+  /** The running suite: a signal goes to it (ginkgo ends the running specs and writes its JUnit). */
+  suite?: ChildProcess
+  readonly interrupted: boolean
+  dispose(): void
+}
+
+/**
+ * Before the suite runs, a signal ends the process (the run's reaper removes its cluster and temp
+ * files, as after kill -9); while it runs, the signal is passed on to ginkgo and its spec
+ * processes, which end the running specs (counted as failed, the run as interrupted), and the
+ * report is still written. The command owns the process: the TypeScript loader's handlers would swallow
+ * the signal or exit before the report is written.
+ */
+function handleInterruptions(log: (line: string) => void): Interruptions {
+  const signals = ['SIGINT', 'SIGTERM'] as const
+  let interrupted = false
+  const state: Interruptions = {
+    get interrupted() {
+      return interrupted
+    },
+    dispose: () => signals.forEach((signal) => process.off(signal, onSignal)),
+  }
+  function onSignal(signal: NodeJS.Signals) {
+    interrupted = true
+    // ginkgo's CLI does not pass a signal on to its spec processes (a terminal signals them all):
+    // the suite runs in its own process group, and the whole group gets it.
+    if (state.suite?.pid) return void process.kill(-state.suite.pid, signal)
+    log(`conformance: ${signal} before the suite ran: stopping (the reaper removes the run's cluster)`)
+    process.exit(130)
+  }
+  for (const signal of signals) {
+    process.removeAllListeners(signal)
+    process.on(signal, onSignal)
+  }
+  return state
+}
+
+/** Runs ginkgo with its output on this terminal and in the log file; returns its exit code. */
+async function runLogged(command: string, args: string[], logFile: string, cwd: string, interruptions: Interruptions): Promise<number> {
+  const file = createWriteStream(logFile)
+  const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  interruptions.suite = child
+  child.stdout!.on('data', (chunk: Buffer) => (process.stdout.write(chunk), file.write(chunk)))
+  child.stderr!.on('data', (chunk: Buffer) => (process.stderr.write(chunk), file.write(chunk)))
+  try {
+    return await exitOf(child)
+  } finally {
+    interruptions.suite = undefined
+    await new Promise((resolve) => file.end(resolve))
+  }
+}
+
+function exitOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)))
+  })
+}
+
+async function output(command: string, args: string[]): Promise<string> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  let text = ''
+  child.stdout!.on('data', (chunk: Buffer) => (text += chunk))
+  const code = await exitOf(child)
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit ${code})`)
+  return text
+}

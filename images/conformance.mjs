@@ -1,0 +1,241 @@
+// What `kube-scenarios conformance` runs, built like the offline cluster (Go module proxy and
+// Debian's archive, no registry) and cached the same way, but apart from it: `npm run images` and
+// the chapter's tests never pay for it. Three parts:
+// - the upstream e2e suite of the cluster's Kubernetes release as a test binary (images/e2e: a
+//   wrapper module whose test package imports the suites the run selects) and the ginkgo CLI that
+//   runs it in parallel, both from images/e2e/go.mod;
+// - the test images its conformance specs run, tagged with their upstream names (so the suite
+//   needs no image repository list): agnhost from the same module, the others from the pod
+//   images' recipes in cluster-images.mjs;
+// - their docker-archive, which the command loads into every node's containerd.
+import { $ } from 'zx'
+import { appendFile, mkdir, rm, symlink } from 'node:fs/promises'
+import path from 'node:path'
+import { ensureDocker } from './engine/ensure-docker.mjs'
+import { IMAGES_DIR, cachedStep, stepState } from './lib/cache.mjs'
+import { createProgress, minutes } from './lib/progress.mjs'
+import { debianRootfs } from './lib/rootfs.mjs'
+import { estimateOf, readTimings, recordTiming } from './lib/timings.mjs'
+import { GO_PROGRAMS, KUBERNETES_VERSION, buildGoProgram, goOutput, goProgramCached, goRun, kubeVersionFlags } from './go-binaries.mjs'
+import { buildImage, clusterImage, copyInto, debianSystem, imageBuildContext, nginxImage } from './cluster-images.mjs'
+
+/** @typedef {import('./go-binaries.mjs').GoProgram} GoProgram */
+/** @typedef {import('./go-binaries.mjs').GoBins} GoBins */
+/** @typedef {import('./cluster-images.mjs').ClusterImage} ClusterImage */
+/** @typedef {import('./lib/progress.mjs').Log} Log */
+/** @typedef {import('./lib/progress.mjs').Phase} Phase */
+
+const E2E_MODULE = 'e2e'
+const E2E_MODULE_DIR = path.join(IMAGES_DIR, E2E_MODULE)
+const THIS_FILE = new URL(import.meta.url).pathname
+
+/** @type {GoProgram} ginkgo's CLI and agnhost (the e2e suite's all-purpose test image). */
+const E2E_TOOLS = {
+  name: 'e2e-tools',
+  module: E2E_MODULE,
+  packages: ['github.com/onsi/ginkgo/v2/ginkgo', 'k8s.io/kubernetes/test/images/agnhost'],
+  typicalS: 120,
+}
+/** The e2e test binary's step: its name and typical cold duration with Kubernetes already compiled. */
+const E2E_TEST = { name: 'e2e-test', typicalS: 520 }
+/** The test images' step. */
+const TEST_IMAGES_STEP = { name: 'test images', typicalS: 150 }
+
+/** The cluster's program groups the test images take binaries from (cached by `npm run images`): group -> binary. */
+const CLUSTER_BINARIES = { 'cluster-programs': 'pause', coredns: 'coredns' }
+
+const E2E_REGISTRY = 'registry.k8s.io/e2e-test-images'
+/** What upstream's agnhost image installs (alpine's bind-tools, curl, netcat-openbsd, iproute2, iperf, bash), from Debian. */
+const AGNHOST_PACKAGES = ['bind9-dnsutils', 'curl', 'wget', 'netcat-openbsd', 'iproute2', 'iperf', 'procps', 'ca-certificates']
+/** jessie-dnsutils is Debian with dnsutils; bookworm's stands in for jessie's. */
+const DNSUTILS_PACKAGES = ['dnsutils']
+
+/**
+ * Builds (or finds in the cache) everything a conformance run needs (conformance.d.mts says
+ * what), with one progress line per step as `npm run images` prints them; `log` gets what
+ * Docker's set-up does.
+ * @type {typeof import('./conformance.d.mts').buildConformance}
+ */
+export async function buildConformance({ log } = {}) {
+  const progress = createProgress({ prefix: 'conformance build' })
+  await ensureDocker(log ? { log } : {})
+  const timings = await readTimings()
+  const toolsCached = await goProgramCached(E2E_TOOLS)
+  const testCached = (await stepState(`go-${E2E_TEST.name}`, await e2eTestInputs())).cached
+  const compiling = [...(testCached ? [] : [E2E_TEST]), ...(toolsCached ? [] : [E2E_TOOLS])]
+  const estimateS = compiling.reduce((sum, step) => sum + estimateOf(timings, step.name, step.typicalS), 0)
+  progress.line(
+    compiling.length === 0
+      ? 'conformance suite: the e2e test binary, ginkgo and agnhost are cached; checking the test images'
+      : `conformance suite: compiling ${compiling.map((s) => s.name).join(', ')} (Kubernetes ${KUBERNETES_VERSION}), then the test images: about ${minutes(estimateS + TEST_IMAGES_STEP.typicalS)} ` +
+          `(${compiling.every((s) => timings[s.name]) ? 'as last measured on this machine' : 'typical for 2 cores once the cluster is built'})`,
+  )
+
+  /**
+   * Runs a step as a progress phase (only when it is not cached) and records its duration.
+   * @template T
+   * @param {{ name: string, typicalS: number }} step
+   * @param {boolean} cached
+   * @param {(phase: Pick<Phase, 'update'>) => Promise<T>} build
+   * @returns {Promise<T>}
+   */
+  const timed = async (step, cached, build) => {
+    if (cached) return build({ update() {} })
+    const phase = progress.phase(step.name, estimateOf(timings, step.name, step.typicalS))
+    try {
+      const result = await build(phase)
+      await recordTiming(timings, step.name, phase.done('built'))
+      return result
+    } catch (error) {
+      phase.fail()
+      throw error
+    }
+  }
+  const e2eTest = await timed(E2E_TEST, testCached, buildE2eTest)
+  const tools = await timed(E2E_TOOLS, toolsCached, (phase) => buildGoProgram(E2E_TOOLS, phase))
+
+  /** @type {GoBins} */
+  const goBins = { [E2E_TOOLS.name]: tools }
+  for (const group of Object.keys(CLUSTER_BINARIES)) {
+    const program = GO_PROGRAMS.find((p) => p.name === group)
+    if (!program) throw new Error(`images/go-binaries.mjs has no program group ${group}`)
+    goBins[group] = await buildGoProgram(program, { update() {} })
+  }
+
+  const phase = progress.phase(TEST_IMAGES_STEP.name, compiling.length ? estimateOf(timings, TEST_IMAGES_STEP.name, TEST_IMAGES_STEP.typicalS) : undefined)
+  let built = false
+  /** @type {Log} */
+  const imageLog = (line) => {
+    if (/: built|downloaded/.test(line)) built = true
+    phase.update(line)
+  }
+  try {
+    const archive = await buildTestImages(goBins, imageLog)
+    const seconds = phase.done(built ? 'built' : 'cached')
+    if (built) await recordTiming(timings, TEST_IMAGES_STEP.name, seconds)
+    return { e2eTest, ginkgo: path.join(tools, 'ginkgo'), imagesArchive: archive.file, images: archive.refs, kubernetesVersion: KUBERNETES_VERSION }
+  } catch (error) {
+    phase.fail()
+    throw error
+  }
+}
+
+// ---- the e2e test binary ----
+
+const E2E_LDFLAGS = `-s -w ${kubeVersionFlags}`
+
+/** @returns {Promise<unknown[]>} what the test binary is compiled from (not the selection: it lives beside) */
+async function e2eTestInputs() {
+  const goVersion = (await goOutput(['env', 'GOVERSION'])).trim()
+  return [goVersion, E2E_LDFLAGS, ...['go.mod', 'go.sum', 'e2e_test.go'].map((f) => path.join(E2E_MODULE_DIR, f))]
+}
+
+/**
+ * `go test -c` of images/e2e, upstream's e2e.test but for the suites its test file imports.
+ * @param {Pick<Phase, 'update'>} phase
+ * @returns {Promise<string>} the binary
+ */
+async function buildE2eTest(phase) {
+  const { outDir } = await cachedStep(`go-${E2E_TEST.name}`, await e2eTestInputs(), async (out) => {
+    phase.update('resolving modules')
+    const imports = (await goOutput(['list', '-f', '{{join .TestImports "\\n"}}', '.'], E2E_MODULE_DIR)).trim().split('\n')
+    const total = (await goOutput(['list', '-deps', ...imports], E2E_MODULE_DIR)).trim().split('\n').length
+    let compiled = 0
+    // `go test -c` names no package it compiles: `go build -v` of the test's imports compiles
+    // them first (into Go's build cache, where the test build then finds them), counting.
+    await goRun(['build', '-v', ...imports], { cwd: E2E_MODULE_DIR, onPackage: () => phase.update(`${++compiled}/${total} packages compiled`) })
+    phase.update('linking e2e.test')
+    await goRun(['test', '-c', '-vet=off', '-ldflags', E2E_LDFLAGS, '-o', path.join(out, 'e2e.test'), '.'], { cwd: E2E_MODULE_DIR })
+  })
+  return path.join(outDir, 'e2e.test')
+}
+
+// ---- the test images ----
+
+/**
+ * The images the selected conformance specs run (k8s.io/kubernetes/test/utils/image/manifest.go
+ * names them), each under its upstream name.
+ * @param {{ agnhostRootfs: string, dnsutilsRootfs: string, porter: string }} sources
+ * @returns {ClusterImage[]}
+ */
+function testImages({ agnhostRootfs, dnsutilsRootfs, porter }) {
+  /**
+   * @param {ClusterImage} image
+   * @param {string} ref
+   * @returns {ClusterImage}
+   */
+  const as = (image, ref) => ({ ...image, upstream: [ref] })
+  return [
+    {
+      name: 'agnhost', tag: '2.56', upstream: [`${E2E_REGISTRY}/agnhost:2.56`],
+      go: { group: E2E_TOOLS.name, binary: 'agnhost', at: '/agnhost' },
+      fill: (dir, ctx, image) => agnhost(dir, ctx, image, { rootfs: agnhostRootfs, porter }),
+      entrypoint: ['/agnhost'], cmd: ['pause'], expose: ['80', '8080', '8081', '9376', '5000'],
+    },
+    {
+      name: 'jessie-dnsutils', tag: '1.7', upstream: [`${E2E_REGISTRY}/jessie-dnsutils:1.7`],
+      fill: (dir, ctx, image) => debianSystem(dir, { ...ctx, debian: dnsutilsRootfs }, image),
+      cmd: ['bash'],
+    },
+    // Upstream's is busybox 1.37 too (the cluster's busybox image ships trixie's 1.37).
+    as(clusterImage('busybox', '1.36'), `${E2E_REGISTRY}/busybox:1.37.0-1`),
+    // Upstream's are httpd 2.4.38 and 2.4.39 on alpine; the specs only tell them apart by name.
+    as(clusterImage('httpd', '2.4'), `${E2E_REGISTRY}/httpd:2.4.38-4`),
+    as(clusterImage('httpd', '2.4'), `${E2E_REGISTRY}/httpd:2.4.39-4`),
+    as(nginxImage('1.14-4', '1.14.2'), `${E2E_REGISTRY}/nginx:1.14-4`),
+    as(nginxImage('1.15-4', '1.15.12'), `${E2E_REGISTRY}/nginx:1.15-4`),
+    // The pause image specs run as a container (the sandbox image is the node's own).
+    as(clusterImage('pause', '3.10'), 'registry.k8s.io/pause:3.10.1'),
+  ]
+}
+
+/**
+ * agnhost as upstream's Dockerfile lays it out, on Debian instead of alpine: the binary (also as
+ * agnhost-2), CoreDNS at /coredns, porter's certificate, /uploads, the user and group the
+ * supplemental-groups specs expect.
+ * @param {string} dir
+ * @param {import('./cluster-images.mjs').BuildContext} ctx
+ * @param {ClusterImage} image
+ * @param {{ rootfs: string, porter: string }} sources
+ */
+async function agnhost(dir, ctx, image, { rootfs, porter }) {
+  await debianSystem(dir, { ...ctx, debian: rootfs }, image)
+  await copyInto(dir, path.join(/** @type {string} */ (ctx.goBins[E2E_TOOLS.name]), 'agnhost'), '/agnhost')
+  await symlink('agnhost', path.join(dir, 'agnhost-2'))
+  await copyInto(dir, path.join(/** @type {string} */ (ctx.goBins.coredns), 'coredns'), '/coredns')
+  for (const file of ['localhost.crt', 'localhost.key']) await copyInto(dir, path.join(porter, file), `/${file}`)
+  await mkdir(path.join(dir, 'uploads'), { recursive: true })
+  await appendFile(path.join(dir, 'etc/passwd'), 'user-defined-in-image:x:1000:1000::/home/user-defined-in-image:/bin/sh\n')
+  await appendFile(path.join(dir, 'etc/group'), 'user-defined-in-image:x:1000:\ngroup-defined-in-image:x:50000:user-defined-in-image\n')
+  await mkdir(path.join(dir, 'home/user-defined-in-image'), { recursive: true })
+}
+
+/**
+ * Builds the test images into one docker-archive (cached by content hash).
+ * @param {GoBins} goBins
+ * @param {Log} log
+ * @returns {Promise<{ file: string, refs: string[] }>}
+ */
+async function buildTestImages(goBins, log) {
+  const ctx = await imageBuildContext({ goBins, log })
+  const agnhostRootfs = await debianRootfs('e2e-agnhost', AGNHOST_PACKAGES, log)
+  const dnsutilsRootfs = await debianRootfs('e2e-dnsutils', DNSUTILS_PACKAGES, log)
+  const kubernetesDir = (await goOutput(['list', '-m', '-f', '{{.Dir}}', 'k8s.io/kubernetes'], E2E_MODULE_DIR)).trim()
+  const porter = path.join(kubernetesDir, 'test/images/agnhost/porter')
+  const images = testImages({ agnhostRootfs, dnsutilsRootfs, porter })
+  const refs = images.map((i) => /** @type {string} */ (i.upstream[0]))
+  // Rootfs directories are named by the hash of their package lists: their names stand for them.
+  const rootfsKeys = [ctx.sources, ctx.debian, agnhostRootfs, dnsutilsRootfs].map((r) => path.basename(path.dirname(r)))
+  const binaries = Object.entries({ ...CLUSTER_BINARIES, [E2E_TOOLS.name]: 'agnhost' }).map(([group, binary]) => path.join(/** @type {string} */ (goBins[group]), binary))
+  const inputs = [THIS_FILE, path.join(IMAGES_DIR, 'cluster-images.mjs'), path.join(IMAGES_DIR, 'pod-images'), rootfsKeys, ctx.busybox, porter, refs, ...binaries]
+  const { outDir, cached } = await cachedStep('e2e-images', inputs, async (out) => {
+    const staging = path.join(out, 'staging')
+    for (const image of images) await buildImage(image, ctx, staging, log, image.upstream[0])
+    await $({ quiet: true })`docker save -o ${path.join(out, 'images.tar')} ${refs}`
+    // The archive is the product; the images in dockerd would only pile up.
+    await $({ quiet: true })`docker rmi ${refs}`
+    await rm(staging, { recursive: true, force: true })
+  })
+  log(`test images: ${cached ? 'cached' : 'built'}`)
+  return { file: path.join(outDir, 'images.tar'), refs }
+}

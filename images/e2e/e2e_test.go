@@ -1,0 +1,63 @@
+// The upstream e2e suite of the cluster's Kubernetes release, for `kube-scenarios conformance`.
+// Upstream's e2e.test is `go test -c ./test/e2e`, whose e2e_test.go imports every suite; this one
+// imports only the suites of the areas the conformance run selects. k8s.io/kubernetes/test/e2e
+// brings the suite's set-up (SynchronizedBeforeSuite: nodes schedulable, system pods ready) and
+// RunE2ETests, and through test/e2e/common the common node, storage and pod-network suites;
+// apps, network and node (Pods Extended) are added here. The flags are registered as upstream's e2e_test.go registers them.
+package conformance
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"testing"
+
+	"k8s.io/component-base/version"
+	conformancetestdata "k8s.io/kubernetes/test/conformance/testdata"
+	upstream "k8s.io/kubernetes/test/e2e"
+	"k8s.io/kubernetes/test/e2e/framework"
+	"k8s.io/kubernetes/test/e2e/framework/config"
+	"k8s.io/kubernetes/test/e2e/framework/testfiles"
+	e2etestingmanifests "k8s.io/kubernetes/test/e2e/testing-manifests"
+	testfixtures "k8s.io/kubernetes/test/fixtures"
+
+	// Defines and freezes the feature constants, as upstream's suite does first.
+	_ "k8s.io/kubernetes/test/e2e/feature"
+
+	// The suites beside those test/e2e imports itself (common/node, common/storage, common/network).
+	_ "k8s.io/kubernetes/test/e2e/apps"
+	_ "k8s.io/kubernetes/test/e2e/network"
+	_ "k8s.io/kubernetes/test/e2e/node"
+
+	// The framework reconfigured as upstream's suite has it (debug dumps, metrics, node checks).
+	_ "k8s.io/kubernetes/test/e2e/framework/debug/init"
+	_ "k8s.io/kubernetes/test/e2e/framework/metrics/init"
+	_ "k8s.io/kubernetes/test/e2e/framework/node/init"
+	_ "k8s.io/kubernetes/test/utils/format"
+)
+
+func TestMain(m *testing.M) {
+	showVersion := flag.Bool("version", false, "Displays version information.")
+	config.CopyFlags(config.Flags, flag.CommandLine)
+	framework.RegisterCommonFlags(flag.CommandLine)
+	framework.RegisterClusterFlags(flag.CommandLine)
+	flag.Parse()
+	if *showVersion {
+		fmt.Println(version.Get())
+		os.Exit(0)
+	}
+	if flag.CommandLine.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "unknown additional command line arguments: %s\n", flag.CommandLine.Args())
+		os.Exit(1)
+	}
+	// Manifests and fixtures the specs read come from the binary itself.
+	testfiles.AddFileSource(e2etestingmanifests.GetE2ETestingManifestsFS())
+	testfiles.AddFileSource(testfixtures.GetTestFixturesFS())
+	testfiles.AddFileSource(conformancetestdata.GetConformanceTestdataFS())
+	framework.AfterReadingAllFlags(&framework.TestContext)
+	os.Exit(m.Run())
+}
+
+func TestE2E(t *testing.T) {
+	upstream.RunE2ETests(t)
+}

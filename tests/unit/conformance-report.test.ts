@@ -1,0 +1,153 @@
+// The conformance run in the report: ginkgo's JUnit read back into specs (selected, sorted into
+// areas, failures and skip reasons kept), the command line built from the selection file, the
+// section rendered, and the specs recorded in the history and our JUnit.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { SELECTION_FILE, defaultParallel, ginkgoArgs, readSelection } from '../../bin/conformance-plan.js'
+import { missingParts } from '../../lib/report/browser-check.js'
+import { NOT_REACHED, conformanceSpecs, parseJunitCases, skipOf } from '../../lib/report/conformance.js'
+import { historyRecordOf } from '../../lib/report/history.js'
+import { renderJunit } from '../../lib/report/junit.js'
+import { renderReport } from '../../lib/report/render-report.js'
+import { FAILURE_TEXT, SAMPLE_JUNIT, SAMPLE_SELECTION, sampleConformanceRun } from './conformance-sample.js'
+
+const FAILED_SPEC = '[sig-network] Services should serve a basic endpoint from pods [Conformance]'
+
+describe("ginkgo's JUnit", () => {
+  const cases = parseJunitCases(SAMPLE_JUNIT)
+
+  test('every test case with its node type, state, duration, failure text and skip message, entities decoded', () => {
+    expect(cases).toHaveLength(10)
+    expect(cases[0]).toEqual({ leaf: 'SynchronizedBeforeSuite', name: '', state: 'passed', durationMs: 2500 })
+    expect(cases[2]).toEqual({ leaf: 'It', name: '[sig-apps] Job should delete a job [Conformance]', state: 'passed', durationMs: 44004 })
+    expect(cases[3]).toMatchObject({ name: FAILED_SPEC, state: 'failed', failure: FAILURE_TEXT })
+    expect(cases[3]!.log).toContain('<script>alert(1)</script>')
+    expect(cases[6]).toMatchObject({ state: 'skipped', skipped: 'skipped - Only supported for node OS distro [gci ubuntu] (not debian)' })
+  })
+
+  test("the selection's specs: passed, failed with the failure, skipped with the skip file's reason, the suite's own, or not reached", () => {
+    const specs = conformanceSpecs(cases, SAMPLE_SELECTION)
+    expect(specs.map((s) => [s.area, s.status, s.name])).toEqual([
+      ['sig-apps', 'passed', '[sig-apps] Deployment deployment should support rollover [Conformance]'],
+      ['sig-apps', 'skipped', '[sig-apps] Deployment should validate Deployment Status endpoints [Conformance]'],
+      ['sig-apps', 'passed', '[sig-apps] Job should delete a job [Conformance]'],
+      ['sig-network', 'skipped', '[sig-network] DNS should support configurable pod DNS nameservers [Conformance]'],
+      ['sig-network', 'skipped', '[sig-network] Services should be able to change the type from ExternalName to NodePort [Conformance]'],
+      ['sig-network', 'failed', FAILED_SPEC],
+    ])
+    const by = (name: string) => specs.find((s) => s.name.startsWith(name))!
+    expect(by('[sig-network] Services should be able').skipReason).toBe(SAMPLE_SELECTION.skip[0]!.reason)
+    expect(by('[sig-network] DNS').skipReason).toBe('Only supported for node OS distro [gci ubuntu] (not debian)')
+    expect(by('[sig-apps] Deployment should validate').skipReason).toBe(NOT_REACHED)
+    expect(by(FAILED_SPEC)).toMatchObject({ failure: FAILURE_TEXT, durationMs: 125_500 })
+  })
+
+  test('a failed suite node is reported first, as the reason nothing ran', () => {
+    const broken = SAMPLE_JUNIT.replace('name="[SynchronizedBeforeSuite]" classname="Kubernetes e2e suite" status="passed" time="2.5"></testcase>', 'name="[SynchronizedBeforeSuite]" classname="Kubernetes e2e suite" status="failed" time="600"><failure type="failed">[FAILED] Error waiting for all pods to be running and ready</failure></testcase>')
+    const specs = conformanceSpecs(parseJunitCases(broken), SAMPLE_SELECTION)
+    expect(specs[0]).toMatchObject({ area: 'suite', status: 'failed', name: '[SynchronizedBeforeSuite]', failure: '[FAILED] Error waiting for all pods to be running and ready' })
+  })
+
+  test("a focus JavaScript cannot read counts the specs that ran or skipped themselves", () => {
+    const specs = conformanceSpecs(cases, { ...SAMPLE_SELECTION, focus: '(?i)services' })
+    expect(specs.map((s) => s.status)).toEqual(['passed', 'passed', 'skipped', 'failed'])
+  })
+})
+
+describe('the selection file and the command line', () => {
+  test('every area has a focus and every skip a reason', () => {
+    const selection = readSelection()
+    expect(selection.areas.map((a) => a.name)).toEqual(['sig-apps', 'sig-network', 'sig-node', 'sig-storage'])
+    for (const area of selection.areas) expect(() => new RegExp(area.focus)).not.toThrow()
+    for (const skip of selection.skip) expect(skip.reason.trim().length).toBeGreaterThan(10)
+  })
+
+  test('a skip without its reason is refused', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kube-scenarios-selection-'))
+    try {
+      const file = path.join(dir, 'conformance.yaml')
+      writeFileSync(file, readFileSync(SELECTION_FILE, 'utf8').replace(/^skip:.*$/ms, 'skip:\n  - test: "[sig-apps] Job should delete a job [Conformance]"\n'))
+      expect(() => readSelection(file)).toThrow(/every skip names its test and the reason/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('ginkgo runs two processes per core, at most four', () => {
+    expect([1, 2, 4].map((cores) => defaultParallel(cores))).toEqual([2, 4, 4])
+  })
+
+  test('ginkgo gets the label, the areas as its focus, the skips as exact names, and the framework its flags', () => {
+    const args = ginkgoArgs({ e2eTest: '/cache/e2e.test', selection: SAMPLE_SELECTION, parallel: 4, kubeconfig: '/tmp/k', outputDir: '/r/e2e', color: false })
+    expect(args).toEqual([
+      'run', '--procs=4', '--timeout=3h', '--label-filter=Conformance',
+      '--focus=\\[sig-apps\\] (Deployment|Job) |\\[sig-network\\] (Services|DNS) ',
+      `--skip=${skipOf(SAMPLE_SELECTION)}`,
+      '--silence-skips', '--no-color', '/cache/e2e.test', '--',
+      '--kubeconfig=/tmp/k', '--provider=skeleton', '--report-dir=/r/e2e', '--e2e-output-dir=/r/e2e',
+    ])
+    const skip = new RegExp(skipOf(SAMPLE_SELECTION)!)
+    expect(skip.test(SAMPLE_SELECTION.skip[0]!.test)).toBe(true)
+    expect(skip.test('[sig-network] Services should be able to change the type from ExternalName to ClusterIP [Conformance]')).toBe(false)
+  })
+})
+
+describe('the conformance section', () => {
+  const run = sampleConformanceRun()
+  const html = renderReport(run, { history: [historyRecordOf(run)] })
+
+  test('shows the selection, a row per spec with its reason, and the counts in the summary', () => {
+    expect(html).toContain('id="conformance"')
+    expect(html).toContain('upstream e2e v1.34.4')
+    expect(html).toContain('label Conformance, areas sig-apps, sig-network')
+    expect(html.match(/<tr class="test-row (passed|failed|skipped)"><td><span class="pill/g)).toHaveLength(6)
+    expect(html).toContain('<div class="muted">Only supported for node OS distro [gci ubuntu] (not debian)</div>')
+    expect(html).toMatch(/<div class="count passed"><span class="n">2<\/span>/)
+    expect(html).toMatch(/<div class="count failed"><span class="n">1<\/span>/)
+    expect(html).toMatch(/<div class="count skipped"><span class="n">3<\/span>/)
+    expect(html).not.toContain('<nav class="overview">')
+  })
+
+  test('a failed spec is open with its failure text and its log, escaped', () => {
+    expect(html).toMatch(/<details class="test failed" id="spec--sig-network-services-should-serve-a-basic-endpoint-from-pods-conformance" open>/)
+    expect(html).toContain('Why it failed</h4><pre class="text">[FAILED] service endpoints not reachable: &lt;nil&gt; &amp; &quot;timed out&quot;')
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
+    expect(html.match(/<script\b/g)).toHaveLength(1)
+  })
+
+  test('prints every skip with its reason, also one the selection does not reach', () => {
+    expect(html).toContain('id="conformance-skips"')
+    expect(html).toContain('needs a name resolvable outside the cluster &lt;none here&gt;')
+    expect(html).toContain('[sig-apps] CronJob should not schedule jobs when suspended [Slow] [Conformance] <span class="muted">(not in this selection)</span>')
+  })
+
+  test('the specs that ran go into the history under their names and show their last runs', () => {
+    expect(historyRecordOf(run).tests).toEqual({
+      '[sig-apps] Deployment deployment should support rollover [Conformance]': { status: 'passed', durationMs: 31250 },
+      '[sig-apps] Job should delete a job [Conformance]': { status: 'passed', durationMs: 44004 },
+      [FAILED_SPEC]: { status: 'failed', durationMs: 125500 },
+    })
+    expect(html.match(/<circle class="dot (passed|failed)"/g)).toHaveLength(3)
+  })
+
+  test('our JUnit carries the specs as one suite', () => {
+    const junit = renderJunit(run)
+    expect(junit).toContain('<testsuites name="kube-scenarios 20261202-c0ffee" tests="6" failures="1" errors="0" skipped="3"')
+    expect(junit).toContain('<testsuite name="conformance" tests="6" failures="1" errors="0" skipped="3"')
+    expect(junit).toContain('<skipped message="needs a name resolvable outside the cluster &lt;none here&gt;"/>')
+    expect(junit).toContain('<failure message="[FAILED] service endpoints not reachable: &lt;nil&gt; &amp; &quot;timed out&quot;" type="failed">')
+  })
+
+  test('the browser check asks for the section, its rows, the skip list and each failure, not for a timeline chart', () => {
+    expect(missingParts('<header id="summary">run 20261202-c0ffee</header>', run)).toEqual([
+      'the conformance section',
+      'a row for each of the 6 conformance specs',
+      'the skip list with its reasons',
+      `the failure of conformance spec ${FAILED_SPEC}`,
+    ])
+    // The serialized DOM writes boolean attributes as open="".
+    expect(missingParts(html.replaceAll(' open>', ' open="">'), run)).toEqual([])
+  })
+})

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { RUN_LABEL } from '#images/lib/cluster-constants.mjs'
-import { heldClusterOf } from '../lib/cluster/kubeconfig.js'
+import { readHeldCluster } from '../lib/cluster/kubeconfig.js'
 import type { ClusterInfo } from '../lib/cluster/provider.js'
 import { startRun } from '../lib/cluster/run.js'
 import { listNodeNames } from '../lib/report/cluster-nodes.js'
@@ -133,8 +133,7 @@ async function loadTestImages(info: ClusterInfo, archive: string, log: (line: st
 /** The run whose node containers make up the cluster: this run's, or the held offline cluster's a kubeconfig describes. */
 function ownNodesRun(info: ClusterInfo): string | undefined {
   if (info.provider === 'local') return info.runId
-  const file = process.env.KUBE_SCENARIOS_KUBECONFIG ?? process.env.KUBECONFIG?.split(path.delimiter)[0]
-  const held = file && existsSync(file) ? heldClusterOf(readFileSync(file, 'utf8')) : undefined
+  const held = readHeldCluster()
   return held?.provider === 'local' ? held.runId : undefined
 }
 

@@ -62,7 +62,8 @@ function kubeconfigFiles(): string[] {
   return [path.join(homedir(), '.kube', 'config')]
 }
 
-function readHeldCluster(): HeldCluster | undefined {
+/** The held cluster the kubeconfig in use describes (the first of its files that describes one). */
+export function readHeldCluster(): HeldCluster | undefined {
   for (const file of kubeconfigFiles()) {
     const held = existsSync(file) ? heldClusterOf(readFileSync(file, 'utf8')) : undefined
     if (held) return held

@@ -162,13 +162,22 @@ export async function buildClusterImages({ goBins, log }) {
  * @returns {Promise<BuildContext>}
  */
 export async function imageBuildContext({ goBins, log }) {
+  return { ...(await imageSources(log)), goBins }
+}
+
+/**
+ * The Debian files the images are made of (cached steps that need neither Go nor Docker, so the
+ * build fetches them while it compiles).
+ * @param {Log} log
+ * @returns {Promise<Omit<BuildContext, 'goBins'>>}
+ */
+export async function imageSources(log) {
   return {
     sources: await debianRootfs('image-sources', SOURCE_PACKAGES, log),
     debian: await debianRootfs('debian-12', [], log),
     // Bookworm's busybox 1.35 crashes in `wget -T` (a timeout is how a blocked connection is
     // told from an open one); trixie's static 1.37 does not.
     busybox: await debianPackageFile('trixie', 'busybox-static', 'usr/bin/busybox', log),
-    goBins,
   }
 }
 

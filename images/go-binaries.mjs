@@ -3,9 +3,9 @@
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { readFileSync } from 'node:fs'
-import { rename } from 'node:fs/promises'
+import { chmod, copyFile, cp, mkdir, readdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { IMAGES_DIR, cachedStep, stepState } from './lib/cache.mjs'
+import { CACHE_DIR, IMAGES_DIR, cachedStep, stepState } from './lib/cache.mjs'
 import { KUBERNETES_MINOR, KUBERNETES_VERSION } from './lib/cluster-constants.mjs'
 
 export { KUBERNETES_VERSION }
@@ -47,8 +47,12 @@ export const TRAEFIK_VERSION = requiredVersion('traefik', 'github.com/traefik/tr
  *   module's own)
  * @property {string} [ldflags] added to `-s -w`
  * @property {Record<string, string>} [rename] binary file name -> the name it is installed as
- * @property {number} typicalS a cold build's duration on a 2-core machine (before this machine
- *   recorded its own)
+ * @property {Record<string, Record<string, string>>} [patch] module -> a file of it -> the file of
+ *   images/ compiled in its place: the group builds in a copy of its module's go.mod that replaces
+ *   each patched module by a copy with the stand-ins (go refuses overlays of the module cache's
+ *   files); such a group has no packages of its own
+ * @property {number} typicalS a cold build's duration on a 2-core machine, beside the other modules'
+ *   groups (before this machine recorded its own)
  */
 
 /**
@@ -59,7 +63,9 @@ export const TRAEFIK_VERSION = requiredVersion('traefik', 'github.com/traefik/tr
 /** @typedef {import('./lib/progress.mjs').Phase} Phase */
 
 /**
- * Every program group, built in this order.
+ * Every program group. The groups of one module compile one after another in this order (later
+ * ones find the packages they share with earlier ones compiled); each module's groups compile
+ * beside the other modules' (images/build.mjs).
  * @type {GoProgram[]}
  */
 export const GO_PROGRAMS = [
@@ -77,13 +83,13 @@ export const GO_PROGRAMS = [
       'go.etcd.io/etcd/server/v3',
     ],
     rename: { server: 'etcd' },
-    typicalS: 360,
+    typicalS: 900,
   },
   {
     name: 'cluster-programs',
     module: 'go',
     packages: ['./cmd/echoserver', './cmd/pause', './cmd/pod-routes'],
-    typicalS: 10,
+    typicalS: 5,
   },
   {
     // A wrapper module: containerd's go.mod has exclude directives, which `go install pkg@v` refuses.
@@ -94,27 +100,30 @@ export const GO_PROGRAMS = [
       'github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2',
       'github.com/containerd/containerd/v2/cmd/ctr',
     ],
-    typicalS: 65,
+    typicalS: 300,
   },
   // One module graph (images/go/go.mod) for Kubernetes and the add-ons built from Go, so that the
   // packages they share (client-go, apimachinery, grpc...) compile once: later groups find them in
   // Go's build cache. Kubernetes first: it is the largest.
-  { name: 'coredns', module: 'go', packages: ['./cmd/coredns'], typicalS: 10 },
+  { name: 'coredns', module: 'go', packages: ['./cmd/coredns'], typicalS: 12 },
   { name: 'metrics-server', module: 'go', packages: ['sigs.k8s.io/metrics-server/cmd/metrics-server'], typicalS: 10 },
-  { name: 'kube-router', module: 'go', packages: ['github.com/cloudnativelabs/kube-router/v2/cmd/kube-router'], typicalS: 30 },
+  { name: 'kube-router', module: 'go', packages: ['github.com/cloudnativelabs/kube-router/v2/cmd/kube-router'], typicalS: 40 },
   { name: 'local-path-provisioner', module: 'go', packages: ['github.com/rancher/local-path-provisioner'], typicalS: 5 },
   {
     // A wrapper module (images/traefik/go.mod says why, and why this release); its own graph.
     name: 'traefik',
     module: 'traefik',
     packages: ['github.com/traefik/traefik/v3/cmd/traefik'],
+    // lego's table of ACME DNS-01 providers imports about 150 cloud DNS SDKs (a third of
+    // Traefik's compile) that an offline cluster cannot reach: a stand-in refuses every provider.
+    patch: { 'github.com/go-acme/lego/v4': { 'providers/dns/zz_gen_dns_providers.go': 'traefik/no-dns-providers/dns_providers.go' } },
     // As traefik's release build sets them; a fixed build date keeps the binary reproducible.
     ldflags: [
       `-X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION}`,
       '-X github.com/traefik/traefik/v3/pkg/version.Codename=ramequin',
       '-X github.com/traefik/traefik/v3/pkg/version.BuildDate=unknown',
     ].join(' '),
-    typicalS: 500,
+    typicalS: 750,
   },
 ]
 
@@ -130,8 +139,9 @@ async function goStepInputs(program) {
   // Only what this group compiles: the module's pins and its own local packages (a change to
   // another program of the same module must not rebuild Kubernetes).
   const local = program.packages.filter((p) => p.startsWith('.')).map((p) => path.join(moduleDir, p))
+  const standIns = Object.values(program.patch ?? {}).flatMap((files) => Object.values(files).map((f) => path.join(IMAGES_DIR, f)))
   const { typicalS, ...definition } = program
-  return [goVersion, definition, ...(moduleDir ? [path.join(moduleDir, 'go.mod'), path.join(moduleDir, 'go.sum'), ...local] : [])]
+  return [goVersion, definition, ...(moduleDir ? [path.join(moduleDir, 'go.mod'), path.join(moduleDir, 'go.sum'), ...local] : []), ...standIns]
 }
 
 /**
@@ -144,22 +154,92 @@ export async function goProgramCached(program) {
 }
 
 /**
+ * Resolves a program group's packages, downloading the modules they come from: what a build does
+ * before it compiles, so it can run while another group compiles.
+ * @param {GoProgram} program
+ * @returns {Promise<number>} how many packages the group compiles, std included
+ */
+export async function resolveGoProgram(program) {
+  return (await goOutput(['list', '-deps', ...program.packages], await buildDir(program))).trim().split('\n').length
+}
+
+/** @type {Map<GoProgram, Promise<string>>} */
+const buildDirs = new Map()
+
+/**
+ * Where `go` runs for a group: its module's directory, or for a group with patches a copy of its
+ * go.mod and go.sum replacing each patched module by a patched copy. A fixed place in the cache,
+ * rewritten by each build, so that Go's build cache knows the copies' packages again.
+ * @param {GoProgram} program
+ * @returns {Promise<string>}
+ */
+function buildDir(program) {
+  const moduleDir = path.join(IMAGES_DIR, program.module)
+  const { patch } = program
+  if (!patch) return Promise.resolve(moduleDir)
+  let dir = buildDirs.get(program)
+  if (!dir) {
+    dir = (async () => {
+      const root = path.join(CACHE_DIR, 'go-patched', program.name)
+      const main = path.join(root, 'main')
+      await rm(root, { recursive: true, force: true })
+      await mkdir(main, { recursive: true })
+      for (const file of ['go.mod', 'go.sum']) await copyFile(path.join(moduleDir, file), path.join(main, file))
+      for (const [module, files] of Object.entries(patch)) {
+        const { Dir } = JSON.parse(await goOutput(['mod', 'download', '-json', module], moduleDir))
+        const copy = path.join(root, module.replaceAll('/', '_'))
+        // The module cache's files are read-only; the copy is written to.
+        await cp(Dir, copy, { recursive: true })
+        await chmodTree(copy)
+        for (const [file, standIn] of Object.entries(files)) await copyFile(path.join(IMAGES_DIR, standIn), path.join(copy, file))
+        await goRun(['mod', 'edit', `-replace=${module}=${copy}`], { cwd: main })
+      }
+      return main
+    })()
+    buildDirs.set(program, dir)
+  }
+  return dir
+}
+
+/**
+ * Makes a tree writable by its owner.
+ * @param {string} dir
+ */
+async function chmodTree(dir) {
+  await chmod(dir, 0o755)
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const entryPath = path.join(dir, entry.name)
+    if (entry.isDirectory()) await chmodTree(entryPath)
+    else await chmod(entryPath, 0o644)
+  }
+}
+
+/**
+ * Compiles Go's standard library into Go's build cache, once for every group that follows (groups
+ * compiling side by side would each compile it).
+ * @returns {Promise<void>}
+ */
+export function compileStandardLibrary() {
+  return goRun(['build', 'std'])
+}
+
+/**
  * Builds one program group; returns the directory holding its binaries.
  * @param {GoProgram} program
  * @param {Pick<Phase, 'update'>} phase where the build reports its progress
+ * @param {Promise<number>} [resolved] the group's resolveGoProgram, when it already runs
  * @returns {Promise<string>}
  */
-export async function buildGoProgram(program, phase) {
-  const moduleDir = program.module && path.join(IMAGES_DIR, program.module)
+export async function buildGoProgram(program, phase, resolved) {
   const { outDir } = await cachedStep(`go-${program.name}`, await goStepInputs(program), async (out) => {
     const ldflags = `-s -w ${program.ldflags ?? ''}`
     // The packages to compile, std included: `go build -v` names each as it compiles it (cached
     // ones are skipped, so a warm Go cache ends below the total).
     phase.update('resolving modules')
-    const total = (await goOutput(['list', '-deps', ...program.packages], moduleDir)).trim().split('\n').length
+    const total = await (resolved ?? resolveGoProgram(program))
     let compiled = 0
-    const onPackage = () => phase.update(`${++compiled}${total ? `/${total}` : ''} packages compiled`)
-    await goRun(['build', '-v', '-ldflags', ldflags, '-o', `${out}/`, ...program.packages], { cwd: moduleDir, onPackage })
+    const onPackage = () => phase.update(`${++compiled}/${total} packages compiled`)
+    await goRun(['build', '-v', '-ldflags', ldflags, '-o', `${out}/`, ...program.packages], { cwd: await buildDir(program), onPackage })
     for (const [from, to] of Object.entries(program.rename ?? {})) await rename(path.join(out, from), path.join(out, to))
   })
   return outDir
@@ -185,6 +265,8 @@ export function goOutput(args, cwd) {
 export function goRun(args, { cwd, env = goEnv, onPackage, onStdout } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn('go', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    running.add(child)
+    child.once('exit', () => running.delete(child))
     /** @type {string[]} */
     const messages = []
     child.stdout.setEncoding('utf8').on('data', /** @param {string} chunk */ (chunk) => onStdout?.(chunk))
@@ -199,3 +281,9 @@ export function goRun(args, { cwd, env = goEnv, onPackage, onStdout } = {}) {
     })
   })
 }
+
+/** The go commands running: several run side by side, and a build that fails stops the rest. */
+const running = new Set()
+process.once('exit', () => {
+  for (const child of running) child.kill()
+})

@@ -18,6 +18,15 @@ const NODE_PACKAGES = [
   'ipset', 'iptables', 'iputils-ping', 'kmod', 'nftables', 'openssl', 'procps', 'runc', 'socat',
 ]
 
+/**
+ * The node's Debian system (a cached step that needs neither Go nor Docker).
+ * @param {Log} log
+ * @returns {Promise<string>} the rootfs directory
+ */
+export function nodeRootfs(log) {
+  return debianRootfs('node', NODE_PACKAGES, log)
+}
+
 /** Programs from each Go build group that go into /usr/local/bin. */
 const NODE_PROGRAMS = {
   kubernetes: ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'],
@@ -89,7 +98,7 @@ export async function buildNodeImage({ goBins, clusterImages, addons, log }) {
     log(`node image ${ref}: cached`)
     return ref
   }
-  const rootfs = await debianRootfs('node', NODE_PACKAGES, log)
+  const rootfs = await nodeRootfs(log)
   // docker import refuses archives that list a path twice: assemble one tree, hard-linking the
   // cached rootfs (nothing of it is modified, files are only added).
   const tree = path.join(CACHE_DIR, `node-tree-${tag}`)

@@ -1,32 +1,53 @@
-// Progress of long build steps. In a terminal one live line per running phase (counts, elapsed
-// time, the estimate); in CI logs and pipes one line when a phase starts and one when it ends.
+// Progress of long build steps, several of which may run at once. In a terminal one live line
+// shows every running phase (counts, elapsed time, the estimate); in CI logs and pipes one line
+// when a phase starts and one when it ends.
 const LIVE_REFRESH_MS = 1000
 
-/**
- * A running phase: `update(detail)` while it runs, then `done(detail)` (returns its duration in
- * seconds) or `fail()`.
- * @typedef {object} Phase
- * @property {(text: string) => void} update
- * @property {(text: string) => number} done
- * @property {() => void} fail
- */
+/** @typedef {import('./progress.d.mts').Phase} Phase */
+/** @typedef {import('./progress.d.mts').Log} Log */
 
-/** @typedef {(line: string) => void} Log A build step's log: the lines it reports, one at a time. */
+// TypeScript importers read progress.d.mts; each export takes its type from there.
 
 /** @param {number} ms */
 const seconds = (ms) => `${Math.round(ms / 1000)} s`
-/** @param {number} s */
+/** @type {typeof import('./progress.d.mts').minutes} */
 export const minutes = (s) => (s < 90 ? `${Math.round(s)} s` : `${Math.round(s / 60)} min`)
 
 /**
- * @param {{ prefix: string, live?: boolean, write?: (text: string) => void }} options
- *   live defaults to a terminal outside CI.
+ * live defaults to a terminal outside CI; columns is the terminal's width (the live line is cut to
+ * it: a wrapped line could not be redrawn in place).
+ * @type {typeof import('./progress.d.mts').createProgress}
  */
-export function createProgress({ prefix, live = Boolean(process.stdout.isTTY) && !process.env.CI, write = (t) => process.stdout.write(t) }) {
+export function createProgress({
+  prefix,
+  live = Boolean(process.stdout.isTTY) && !process.env.CI,
+  write = (/** @type {string} */ t) => process.stdout.write(t),
+  columns = () => process.stdout.columns || 120,
+}) {
   const started = Date.now()
   const stamp = () => `[${prefix} ${seconds(Date.now() - started).padStart(6)}]`
+  /** @type {Set<{ name: string, started: number, budget: string, detail: string }>} */
+  const running = new Set()
+  /** @type {NodeJS.Timeout | undefined} */
+  let timer
+  const clearLive = () => live && running.size > 0 && write('\r\x1b[2K')
+  const render = () => {
+    const parts = [...running].map((p) => `${p.name}: ${p.detail}${p.detail ? ', ' : ''}${seconds(Date.now() - p.started)}${p.budget}`)
+    write(`\r\x1b[2K${`${stamp()} ${parts.join(' | ')}`.slice(0, Math.max(20, columns() - 1))}`)
+  }
   /** @param {string} text */
-  const line = (text) => write(`${stamp()} ${text}\n`)
+  const line = (text) => {
+    clearLive()
+    write(`${stamp()} ${text}\n`)
+  }
+  /** @param {{ name: string, started: number, budget: string, detail: string }} phase */
+  const finish = (phase) => {
+    running.delete(phase)
+    if (running.size === 0) {
+      clearInterval(timer)
+      timer = undefined
+    }
+  }
   return {
     line,
     /**
@@ -37,26 +58,25 @@ export function createProgress({ prefix, live = Boolean(process.stdout.isTTY) &&
      * @returns {Phase}
      */
     phase(name, estimateS) {
-      const phaseStarted = Date.now()
-      const budget = estimateS ? ` of ~${minutes(estimateS)}` : ''
-      let detail = ''
-      const render = () => write(`\r\x1b[2K${stamp()} ${name}: ${detail}${detail ? ', ' : ''}${seconds(Date.now() - phaseStarted)}${budget}`)
+      const phase = { name, started: Date.now(), budget: estimateS ? ` of ~${minutes(estimateS)}` : '', detail: '' }
       line(`${name}: started${estimateS ? ` (about ${minutes(estimateS)})` : ''}`)
-      const timer = live ? setInterval(render, LIVE_REFRESH_MS) : undefined
-      timer?.unref()
+      running.add(phase)
+      if (live && !timer) {
+        timer = setInterval(render, LIVE_REFRESH_MS)
+        timer.unref()
+      }
       return {
         update(text) {
-          detail = text
+          phase.detail = text
         },
         done(text) {
-          clearInterval(timer)
-          if (live) write('\r\x1b[2K')
-          line(`${name}: ${text} in ${seconds(Date.now() - phaseStarted)}`)
-          return (Date.now() - phaseStarted) / 1000
+          line(`${name}: ${text} in ${seconds(Date.now() - phase.started)}`)
+          finish(phase)
+          return (Date.now() - phase.started) / 1000
         },
         fail() {
-          clearInterval(timer)
-          if (live) write('\n')
+          line(`${name}: failed after ${seconds(Date.now() - phase.started)}`)
+          finish(phase)
         },
       }
     },

@@ -6,26 +6,26 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { CACHE_DIR } from './paths.mjs'
 
-/**
- * A step's duration as last measured on this machine.
- * @typedef {object} Timing
- * @property {number} seconds
- * @property {string} at when it was measured (ISO 8601)
- */
+/** @typedef {import('./timings.d.mts').Timing} Timing */
 
 export const TIMINGS_FILE = path.join(CACHE_DIR, 'build-timings.json')
 
-/** @returns {Promise<Record<string, Timing>>} every step measured here (none: an empty record) */
+/** The record of a whole cold build's wall time (its steps overlap: their sum is not it). */
+export const COLD_BUILD_STEP = 'cold build, wall'
+
+// TypeScript importers read timings.d.mts; each export takes its type from there.
+
+/**
+ * Every step measured here (none: an empty record).
+ * @type {typeof import('./timings.d.mts').readTimings}
+ */
 export async function readTimings() {
   return existsSync(TIMINGS_FILE) ? JSON.parse(await readFile(TIMINGS_FILE, 'utf8')) : {}
 }
 
 /**
- * The step's last measured duration, else its typical one.
- * @param {Record<string, Timing>} timings
- * @param {string} step
- * @param {number} typicalS
- * @returns {number} seconds
+ * The step's last measured duration (seconds), else its typical one.
+ * @type {typeof import('./timings.d.mts').estimateOf}
  */
 export function estimateOf(timings, step, typicalS) {
   return timings[step]?.seconds ?? typicalS
@@ -34,9 +34,7 @@ export function estimateOf(timings, step, typicalS) {
 /**
  * Records a step's duration in `timings` and in the file (re-read first: another build may have
  * recorded its own steps meanwhile).
- * @param {Record<string, Timing>} timings
- * @param {string} step
- * @param {number} seconds
+ * @type {typeof import('./timings.d.mts').recordTiming}
  */
 export async function recordTiming(timings, step, seconds) {
   timings[step] = { seconds: Math.round(seconds), at: new Date().toISOString() }

@@ -78,7 +78,15 @@ progress.line(
         `(${Object.keys(timings).length ? 'as last measured on this machine' : 'typical for 2 cores, less with more'}); cache ${CACHE_DIR}`,
 )
 
-const debianFiles = inBackground(imagesMayChange ? fetchDebianFiles() : Promise.resolve())
+// The Debian files the images are made of (network and disk), while the Go programs compile.
+const debianFiles = inBackground(
+  imagesMayChange
+    ? imageStep('debian files', DEBIAN_FILES_TYPICAL_S, async (log) => {
+        await imageSources(log)
+        await nodeRootfs(log)
+      })
+    : Promise.resolve(),
+)
 /** @type {GoBins} */
 const goBins = {}
 for (const program of GO_PROGRAMS) if (!toCompile.includes(program)) goBins[program.name] = await buildGoProgram(program, { update() {} })
@@ -98,29 +106,6 @@ function inBackground(step) {
     process.exit(1)
   })
   return step
-}
-
-/**
- * The Debian files the images are made of (network and disk), while the Go programs compile.
- * @returns {Promise<void>}
- */
-async function fetchDebianFiles() {
-  const phase = progress.phase('debian files', estimateOf('debian files', DEBIAN_FILES_TYPICAL_S))
-  let fetched = false
-  /** @type {Log} */
-  const log = (line) => {
-    if (/: built|downloaded/.test(line)) fetched = true
-    phase.update(line)
-  }
-  try {
-    await imageSources(log)
-    await nodeRootfs(log)
-  } catch (error) {
-    phase.fail()
-    throw error
-  }
-  const seconds = phase.done(fetched ? 'fetched' : 'cached')
-  if (fetched) await record('debian files', seconds)
 }
 
 /**
@@ -157,12 +142,13 @@ async function compileGoPrograms(tracks) {
 /**
  * Runs an image step as a phase; its own lines say whether it was cached.
  * @template T
- * @param {keyof typeof IMAGE_STEPS} step
+ * @param {string} step
+ * @param {number} typicalS
  * @param {(log: Log) => Promise<T>} build
  * @returns {Promise<T>}
  */
-async function imageStep(step, build) {
-  const phase = progress.phase(step, imagesMayChange ? estimateOf(step, IMAGE_STEPS[step]) : undefined)
+async function imageStep(step, typicalS, build) {
+  const phase = progress.phase(step, imagesMayChange ? estimateOf(step, typicalS) : undefined)
   // Lines "<part>: built" / "<part>: cached" from the step; its closing line names what was rebuilt.
   /** @type {string[]} */
   const built = []
@@ -188,9 +174,9 @@ async function imageStep(step, build) {
   }
 }
 
-const clusterImages = await imageStep('pod images', (log) => buildClusterImages({ goBins, log }))
-const addons = await imageStep('add-ons', (log) => renderAddons({ images: clusterImages.refs, log }))
-const nodeImage = await imageStep('node image', (log) => buildNodeImage({ goBins, clusterImages, addons, log }))
+const clusterImages = await imageStep('pod images', IMAGE_STEPS['pod images'], (log) => buildClusterImages({ goBins, log }))
+const addons = await imageStep('add-ons', IMAGE_STEPS['add-ons'], (log) => renderAddons({ images: clusterImages.refs, log }))
+const nodeImage = await imageStep('node image', IMAGE_STEPS['node image'], (log) => buildNodeImage({ goBins, clusterImages, addons, log }))
 
 await writeManifest({
   nodeImage,

@@ -62,9 +62,10 @@ await ensureDebootstrap()
 const toCompile = []
 for (const program of GO_PROGRAMS) if (!(await goProgramCached(program))) toCompile.push(program)
 const imagesMayChange = toCompile.length > 0
-// The groups of one module compile one after another (later ones reuse the packages they share);
-// modules compile side by side: on 2 cores each fills the other's idle moments (a download, a
-// link, the narrow end of a graph). The Debian files arrive meanwhile.
+// Modules compile side by side (on 2 cores each fills the others' idle moments: a download, a
+// link, the narrow end of a graph), the later groups of a module beside its first once they can
+// reuse its packages (compileGoPrograms). The Debian files arrive meanwhile. The estimate counts
+// a module's groups one after another.
 const tracks = [...new Set(toCompile.map((p) => p.module))].map((module) => toCompile.filter((p) => p.module === module))
 const trackS = (/** @type {GoProgram[]} */ track) => track.reduce((sum, p) => sum + estimateOf(p.name, p.typicalS), 0)
 const estimateS =
@@ -74,7 +75,7 @@ const estimateS =
 progress.line(
   toCompile.length === 0
     ? `offline cluster: every Go program is cached (${GO_PROGRAMS.length}); checking the images`
-    : `offline cluster: compiling ${tracks.map((t) => t.map((p) => p.name).join(' → ')).join(' beside ')} (${GO_PROGRAMS.length - toCompile.length} of ${GO_PROGRAMS.length} cached), then the images: about ${minutes(estimateS)} ` +
+    : `offline cluster: compiling ${tracks.map((t) => t.map((p) => p.name).join(' + ')).join(' beside ')} (${GO_PROGRAMS.length - toCompile.length} of ${GO_PROGRAMS.length} cached), then the images: about ${minutes(estimateS)} ` +
         `(${Object.keys(timings).length ? 'as last measured on this machine' : 'typical for 2 cores, less with more'}); cache ${CACHE_DIR}`,
 )
 
@@ -90,7 +91,7 @@ const debianFiles = inBackground(
 /** @type {GoBins} */
 const goBins = {}
 for (const program of GO_PROGRAMS) if (!toCompile.includes(program)) goBins[program.name] = await buildGoProgram(program, { update() {} })
-if (toCompile.length) await compileGoPrograms(tracks)
+if (toCompile.length) await compileGoPrograms()
 await debianFiles
 
 /**
@@ -109,11 +110,11 @@ function inBackground(step) {
 }
 
 /**
- * Compiles the groups, the tracks side by side; first every group's modules are downloaded
- * while the standard library compiles.
- * @param {GoProgram[][]} tracks
+ * Compiles the groups side by side; first every group's modules are downloaded while the standard
+ * library compiles. A module's later groups wait until its first group has started compiling
+ * every package they share with it (see GO_PROGRAMS), or has finished.
  */
-async function compileGoPrograms(tracks) {
+async function compileGoPrograms() {
   const resolved = new Map(toCompile.map((p) => [p, inBackground(resolveGoProgram(p))]))
   const stdPhase = progress.phase(STANDARD_LIBRARY_STEP, estimateOf(STANDARD_LIBRARY_STEP, STANDARD_LIBRARY_TYPICAL_S))
   try {
@@ -123,20 +124,62 @@ async function compileGoPrograms(tracks) {
     throw error
   }
   await record(STANDARD_LIBRARY_STEP, stdPhase.done('compiled'))
-  /** @param {GoProgram[]} track */
-  const compileTrack = async (track) => {
-    for (const program of track) {
-      const phase = progress.phase(`go ${program.name}`, estimateOf(program.name, program.typicalS))
-      try {
-        goBins[program.name] = await buildGoProgram(program, phase, resolved.get(program))
-      } catch (error) {
-        phase.fail()
-        throw error
-      }
-      await record(program.name, phase.done('compiled'))
+  /** @param {GoProgram} program */
+  const firstOfModule = (program) => /** @type {GoProgram} */ (toCompile.find((p) => p.module === program.module))
+  const watches = new Map(toCompile.filter((p) => firstOfModule(p) === p).map((p) => [p, compileWatch()]))
+  /** @param {GoProgram} program */
+  const compileGroup = async (program) => {
+    const first = firstOfModule(program)
+    const watch = watches.get(program)
+    if (!watch) {
+      const [own, theirs] = await Promise.all([resolved.get(program), resolved.get(first)])
+      const theirPackages = new Set(theirs?.nonStandard)
+      await watches.get(first)?.until(own?.nonStandard.filter((pkg) => theirPackages.has(pkg)) ?? [])
     }
+    const phase = progress.phase(`go ${program.name}`, estimateOf(program.name, program.typicalS))
+    try {
+      goBins[program.name] = await buildGoProgram(program, phase, { resolved: resolved.get(program), onCompiling: watch?.started })
+    } catch (error) {
+      phase.fail()
+      throw error
+    } finally {
+      watch?.finished()
+    }
+    await record(program.name, phase.done('compiled'))
   }
-  await Promise.all(tracks.map(compileTrack))
+  await Promise.all(toCompile.map(compileGroup))
+}
+
+/**
+ * A compile others wait on: `until(packages)` resolves once it has started compiling each of them
+ * (then at most the last few are still compiling) or has finished.
+ */
+function compileWatch() {
+  /** @type {Set<string>} */
+  const started = new Set()
+  let done = false
+  /** @type {(() => void)[]} */
+  let wakeUps = []
+  const wake = () => {
+    const waiting = wakeUps
+    wakeUps = []
+    for (const wakeUp of waiting) wakeUp()
+  }
+  return {
+    /** @param {string} pkg */
+    started(pkg) {
+      started.add(pkg)
+      wake()
+    },
+    finished() {
+      done = true
+      wake()
+    },
+    /** @param {string[]} packages */
+    async until(packages) {
+      while (!done && !packages.every((pkg) => started.has(pkg))) await new Promise((resolve) => wakeUps.push(() => resolve(undefined)))
+    },
+  }
 }
 
 /**

@@ -63,9 +63,9 @@ export const TRAEFIK_VERSION = requiredVersion('traefik', 'github.com/traefik/tr
 /** @typedef {import('./lib/progress.mjs').Phase} Phase */
 
 /**
- * Every program group. The groups of one module compile one after another in this order (later
- * ones find the packages they share with earlier ones compiled); each module's groups compile
- * beside the other modules' (images/build.mjs).
+ * Every program group. A module's first group to compile goes first; the module's later groups
+ * start as soon as that one has compiled the packages they share with it, so they find those in
+ * Go's build cache; the modules compile side by side (images/build.mjs).
  * @type {GoProgram[]}
  */
 export const GO_PROGRAMS = [
@@ -154,13 +154,21 @@ export async function goProgramCached(program) {
 }
 
 /**
+ * What a group compiles: how many packages, std included, and the import paths outside std.
+ * @typedef {object} GoPackages
+ * @property {number} count
+ * @property {string[]} nonStandard
+ */
+
+/**
  * Resolves a program group's packages, downloading the modules they come from: what a build does
  * before it compiles, so it can run while another group compiles.
  * @param {GoProgram} program
- * @returns {Promise<number>} how many packages the group compiles, std included
+ * @returns {Promise<GoPackages>}
  */
 export async function resolveGoProgram(program) {
-  return (await goOutput(['list', '-deps', ...program.packages], await buildDir(program))).trim().split('\n').length
+  const lines = (await goOutput(['list', '-deps', '-f', '{{.Standard}} {{.ImportPath}}', ...program.packages], await buildDir(program))).trim().split('\n')
+  return { count: lines.length, nonStandard: lines.filter((l) => l.startsWith('false ')).map((l) => l.slice('false '.length)) }
 }
 
 /** @type {Map<GoProgram, Promise<string>>} */
@@ -227,18 +235,24 @@ export function compileStandardLibrary() {
  * Builds one program group; returns the directory holding its binaries.
  * @param {GoProgram} program
  * @param {Pick<Phase, 'update'>} phase where the build reports its progress
- * @param {Promise<number>} [resolved] the group's resolveGoProgram, when it already runs
+ * @param {{ resolved?: Promise<GoPackages>, onCompiling?: (pkg: string) => void }} [options]
+ *   resolved: the group's resolveGoProgram, when it already runs; onCompiling: each package as
+ *   the compile of it starts
  * @returns {Promise<string>}
  */
-export async function buildGoProgram(program, phase, resolved) {
+export async function buildGoProgram(program, phase, { resolved, onCompiling } = {}) {
   const { outDir } = await cachedStep(`go-${program.name}`, await goStepInputs(program), async (out) => {
     const ldflags = `-s -w ${program.ldflags ?? ''}`
     // The packages to compile, std included: `go build -v` names each as it compiles it (cached
     // ones are skipped, so a warm Go cache ends below the total).
     phase.update('resolving modules')
-    const total = await (resolved ?? resolveGoProgram(program))
+    const { count } = await (resolved ?? resolveGoProgram(program))
     let compiled = 0
-    const onPackage = () => phase.update(`${++compiled}/${total} packages compiled`)
+    /** @param {string} pkg */
+    const onPackage = (pkg) => {
+      onCompiling?.(pkg)
+      phase.update(`${++compiled}/${count} packages compiled`)
+    }
     await goRun(['build', '-v', '-ldflags', ldflags, '-o', `${out}/`, ...program.packages], { cwd: await buildDir(program), onPackage })
     for (const [from, to] of Object.entries(program.rename ?? {})) await rename(path.join(out, from), path.join(out, to))
   })

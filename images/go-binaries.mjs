@@ -107,7 +107,8 @@ export const GO_PROGRAMS = [
   // Go's build cache. Kubernetes first: it is the largest.
   { name: 'coredns', module: 'go', packages: ['./cmd/coredns'], typicalS: 12 },
   { name: 'metrics-server', module: 'go', packages: ['sigs.k8s.io/metrics-server/cmd/metrics-server'], typicalS: 10 },
-  { name: 'kube-router', module: 'go', packages: ['github.com/cloudnativelabs/kube-router/v2/cmd/kube-router'], typicalS: 40 },
+  // kube-router's NetworkPolicy controller alone, as k3s runs it (images/go/cmd/kube-router-netpol).
+  { name: 'kube-router', module: 'go', packages: ['./cmd/kube-router-netpol'], typicalS: 15 },
   { name: 'local-path-provisioner', module: 'go', packages: ['github.com/rancher/local-path-provisioner'], typicalS: 5 },
   {
     // A wrapper module (images/traefik/go.mod says why, and why this release); its own graph.
@@ -127,7 +128,8 @@ export const GO_PROGRAMS = [
   },
 ]
 
-const goEnv = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false -trimpath' }
+// The linker drops debug information (-s -w), so the compiler does not write it (-dwarf=false).
+const goEnv = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false -trimpath -gcflags=all=-dwarf=false' }
 
 /**
  * @param {GoProgram} program
@@ -141,7 +143,7 @@ async function goStepInputs(program) {
   const local = program.packages.filter((p) => p.startsWith('.')).map((p) => path.join(moduleDir, p))
   const standIns = Object.values(program.patch ?? {}).flatMap((files) => Object.values(files).map((f) => path.join(IMAGES_DIR, f)))
   const { typicalS, ...definition } = program
-  return [goVersion, definition, ...(moduleDir ? [path.join(moduleDir, 'go.mod'), path.join(moduleDir, 'go.sum'), ...local] : []), ...standIns]
+  return [goVersion, goEnv.GOFLAGS, definition, ...(moduleDir ? [path.join(moduleDir, 'go.mod'), path.join(moduleDir, 'go.sum'), ...local] : []), ...standIns]
 }
 
 /**

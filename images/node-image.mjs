@@ -31,7 +31,7 @@ export function nodeRootfs(log) {
 const NODE_PROGRAMS = {
   kubernetes: ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'],
   containerd: ['containerd', 'containerd-shim-runc-v2', 'ctr'],
-  'kube-router': ['kube-router'],
+  'kube-router': ['kube-router-netpol'],
   'cluster-programs': ['pod-routes'],
 }
 

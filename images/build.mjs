@@ -33,11 +33,11 @@ import { renderAddons } from './addons.mjs'
  */
 
 /** Steps after the Go programs, with their typical cold duration on 2 cores. */
-const IMAGE_STEPS = { 'pod images': 15, 'add-ons': 1, 'node image': 20 }
+const IMAGE_STEPS = { 'pod images': 12, 'add-ons': 1, 'node image': 20 }
 /** Typical cold durations on 2 cores of the steps before and beside the Go groups. */
 const STANDARD_LIBRARY_STEP = 'go standard library'
-const STANDARD_LIBRARY_TYPICAL_S = 100
-const DEBIAN_FILES_TYPICAL_S = 600
+const STANDARD_LIBRARY_TYPICAL_S = 70
+const DEBIAN_FILES_TYPICAL_S = 510
 
 const progress = createProgress({ prefix: 'images' })
 const timings = await readTimings()
@@ -63,9 +63,9 @@ const toCompile = []
 for (const program of GO_PROGRAMS) if (!(await goProgramCached(program))) toCompile.push(program)
 const imagesMayChange = toCompile.length > 0
 // Modules compile side by side (on 2 cores each fills the others' idle moments: a download, a
-// link, the narrow end of a graph), the later groups of a module beside its first once they can
-// reuse its packages (compileGoPrograms). The Debian files arrive meanwhile. The estimate counts
-// a module's groups one after another.
+// link, the narrow end of a graph), a module's later groups together after its first
+// (compileGoPrograms). The Debian files arrive meanwhile. The estimate counts a module's groups
+// one after another.
 const tracks = [...new Set(toCompile.map((p) => p.module))].map((module) => toCompile.filter((p) => p.module === module))
 const trackS = (/** @type {GoProgram[]} */ track) => track.reduce((sum, p) => sum + estimateOf(p.name, p.typicalS), 0)
 const estimateS =
@@ -111,8 +111,8 @@ function inBackground(step) {
 
 /**
  * Compiles the groups side by side; first every group's modules are downloaded while the standard
- * library compiles. A module's later groups wait until its first group has started compiling
- * every package they share with it (see GO_PROGRAMS), or has finished.
+ * library compiles. A module's later groups start together once its first group has finished:
+ * they find the packages they share with it in Go's build cache.
  */
 async function compileGoPrograms() {
   const resolved = new Map(toCompile.map((p) => [p, inBackground(resolveGoProgram(p))]))
@@ -124,62 +124,24 @@ async function compileGoPrograms() {
     throw error
   }
   await record(STANDARD_LIBRARY_STEP, stdPhase.done('compiled'))
-  /** @param {GoProgram} program */
-  const firstOfModule = (program) => /** @type {GoProgram} */ (toCompile.find((p) => p.module === program.module))
-  const watches = new Map(toCompile.filter((p) => firstOfModule(p) === p).map((p) => [p, compileWatch()]))
+  /** @type {Map<GoProgram, Promise<void>>} */
+  const compiled = new Map()
   /** @param {GoProgram} program */
   const compileGroup = async (program) => {
-    const first = firstOfModule(program)
-    const watch = watches.get(program)
-    if (!watch) {
-      const [own, theirs] = await Promise.all([resolved.get(program), resolved.get(first)])
-      const theirPackages = new Set(theirs?.nonStandard)
-      await watches.get(first)?.until(own?.nonStandard.filter((pkg) => theirPackages.has(pkg)) ?? [])
-    }
     const phase = progress.phase(`go ${program.name}`, estimateOf(program.name, program.typicalS))
     try {
-      goBins[program.name] = await buildGoProgram(program, phase, { resolved: resolved.get(program), onCompiling: watch?.started })
+      goBins[program.name] = await buildGoProgram(program, phase, resolved.get(program))
     } catch (error) {
       phase.fail()
       throw error
-    } finally {
-      watch?.finished()
     }
     await record(program.name, phase.done('compiled'))
   }
-  await Promise.all(toCompile.map(compileGroup))
-}
-
-/**
- * A compile others wait on: `until(packages)` resolves once it has started compiling each of them
- * (then at most the last few are still compiling) or has finished.
- */
-function compileWatch() {
-  /** @type {Set<string>} */
-  const started = new Set()
-  let done = false
-  /** @type {(() => void)[]} */
-  let wakeUps = []
-  const wake = () => {
-    const waiting = wakeUps
-    wakeUps = []
-    for (const wakeUp of waiting) wakeUp()
+  for (const program of toCompile) {
+    const firstDone = [...compiled].find(([p]) => p.module === program.module)?.[1]
+    compiled.set(program, firstDone ? firstDone.then(() => compileGroup(program)) : compileGroup(program))
   }
-  return {
-    /** @param {string} pkg */
-    started(pkg) {
-      started.add(pkg)
-      wake()
-    },
-    finished() {
-      done = true
-      wake()
-    },
-    /** @param {string[]} packages */
-    async until(packages) {
-      while (!done && !packages.every((pkg) => started.has(pkg))) await new Promise((resolve) => wakeUps.push(() => resolve(undefined)))
-    },
-  }
+  await Promise.all(compiled.values())
 }
 
 /**

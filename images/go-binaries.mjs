@@ -64,8 +64,8 @@ export const TRAEFIK_VERSION = requiredVersion('traefik', 'github.com/traefik/tr
 
 /**
  * Every program group. A module's first group to compile goes first; the module's later groups
- * start as soon as that one has compiled the packages they share with it, so they find those in
- * Go's build cache; the modules compile side by side (images/build.mjs).
+ * follow it together, finding the packages they share with it in Go's build cache; the modules
+ * compile side by side (images/build.mjs).
  * @type {GoProgram[]}
  */
 export const GO_PROGRAMS = [
@@ -83,13 +83,13 @@ export const GO_PROGRAMS = [
       'go.etcd.io/etcd/server/v3',
     ],
     rename: { server: 'etcd' },
-    typicalS: 900,
+    typicalS: 780,
   },
   {
     name: 'cluster-programs',
     module: 'go',
     packages: ['./cmd/echoserver', './cmd/pause', './cmd/pod-routes'],
-    typicalS: 5,
+    typicalS: 14,
   },
   {
     // A wrapper module: containerd's go.mod has exclude directives, which `go install pkg@v` refuses.
@@ -100,16 +100,16 @@ export const GO_PROGRAMS = [
       'github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2',
       'github.com/containerd/containerd/v2/cmd/ctr',
     ],
-    typicalS: 300,
+    typicalS: 250,
   },
   // One module graph (images/go/go.mod) for Kubernetes and the add-ons built from Go, so that the
   // packages they share (client-go, apimachinery, grpc...) compile once: later groups find them in
   // Go's build cache. Kubernetes first: it is the largest.
-  { name: 'coredns', module: 'go', packages: ['./cmd/coredns'], typicalS: 12 },
-  { name: 'metrics-server', module: 'go', packages: ['sigs.k8s.io/metrics-server/cmd/metrics-server'], typicalS: 10 },
+  { name: 'coredns', module: 'go', packages: ['./cmd/coredns'], typicalS: 27 },
+  { name: 'metrics-server', module: 'go', packages: ['sigs.k8s.io/metrics-server/cmd/metrics-server'], typicalS: 26 },
   // kube-router's NetworkPolicy controller alone, as k3s runs it (images/go/cmd/kube-router-netpol).
-  { name: 'kube-router', module: 'go', packages: ['./cmd/kube-router-netpol'], typicalS: 15 },
-  { name: 'local-path-provisioner', module: 'go', packages: ['github.com/rancher/local-path-provisioner'], typicalS: 5 },
+  { name: 'kube-router', module: 'go', packages: ['./cmd/kube-router-netpol'], typicalS: 19 },
+  { name: 'local-path-provisioner', module: 'go', packages: ['github.com/rancher/local-path-provisioner'], typicalS: 25 },
   {
     // A wrapper module (images/traefik/go.mod says why, and why this release); its own graph.
     name: 'traefik',
@@ -124,7 +124,7 @@ export const GO_PROGRAMS = [
       '-X github.com/traefik/traefik/v3/pkg/version.Codename=ramequin',
       '-X github.com/traefik/traefik/v3/pkg/version.BuildDate=unknown',
     ].join(' '),
-    typicalS: 750,
+    typicalS: 630,
   },
 ]
 
@@ -156,21 +156,13 @@ export async function goProgramCached(program) {
 }
 
 /**
- * What a group compiles: how many packages, std included, and the import paths outside std.
- * @typedef {object} GoPackages
- * @property {number} count
- * @property {string[]} nonStandard
- */
-
-/**
  * Resolves a program group's packages, downloading the modules they come from: what a build does
  * before it compiles, so it can run while another group compiles.
  * @param {GoProgram} program
- * @returns {Promise<GoPackages>}
+ * @returns {Promise<number>} how many packages the group compiles, std included
  */
 export async function resolveGoProgram(program) {
-  const lines = (await goOutput(['list', '-deps', '-f', '{{.Standard}} {{.ImportPath}}', ...program.packages], await buildDir(program))).trim().split('\n')
-  return { count: lines.length, nonStandard: lines.filter((l) => l.startsWith('false ')).map((l) => l.slice('false '.length)) }
+  return (await goOutput(['list', '-deps', ...program.packages], await buildDir(program))).trim().split('\n').length
 }
 
 /** @type {Map<GoProgram, Promise<string>>} */
@@ -237,24 +229,18 @@ export function compileStandardLibrary() {
  * Builds one program group; returns the directory holding its binaries.
  * @param {GoProgram} program
  * @param {Pick<Phase, 'update'>} phase where the build reports its progress
- * @param {{ resolved?: Promise<GoPackages>, onCompiling?: (pkg: string) => void }} [options]
- *   resolved: the group's resolveGoProgram, when it already runs; onCompiling: each package as
- *   the compile of it starts
+ * @param {Promise<number>} [resolved] the group's resolveGoProgram, when it already runs
  * @returns {Promise<string>}
  */
-export async function buildGoProgram(program, phase, { resolved, onCompiling } = {}) {
+export async function buildGoProgram(program, phase, resolved) {
   const { outDir } = await cachedStep(`go-${program.name}`, await goStepInputs(program), async (out) => {
     const ldflags = `-s -w ${program.ldflags ?? ''}`
     // The packages to compile, std included: `go build -v` names each as it compiles it (cached
     // ones are skipped, so a warm Go cache ends below the total).
     phase.update('resolving modules')
-    const { count } = await (resolved ?? resolveGoProgram(program))
+    const total = await (resolved ?? resolveGoProgram(program))
     let compiled = 0
-    /** @param {string} pkg */
-    const onPackage = (pkg) => {
-      onCompiling?.(pkg)
-      phase.update(`${++compiled}/${count} packages compiled`)
-    }
+    const onPackage = () => phase.update(`${++compiled}/${total} packages compiled`)
     await goRun(['build', '-v', '-ldflags', ldflags, '-o', `${out}/`, ...program.packages], { cwd: await buildDir(program), onPackage })
     for (const [from, to] of Object.entries(program.rename ?? {})) await rename(path.join(out, from), path.join(out, to))
   })

@@ -82,24 +82,9 @@ const COMPLETE_MARKER = '.complete'
 export async function cachedStep(name, inputs, produce) {
   const { outDir, key, cached } = await stepState(name, inputs)
   if (cached) return { outDir, key, cached }
-  // Steps run side by side: a second caller of a step still running waits for its output
-  // (and finds it cached) instead of removing the directory the first one is filling.
-  const running = inFlight.get(outDir)
-  if (running) return running.then(() => ({ outDir, key, cached: true }))
-  const produced = (async () => {
-    await rm(outDir, { recursive: true, force: true })
-    await mkdir(outDir, { recursive: true })
-    await produce(outDir, key)
-    await writeFile(path.join(outDir, COMPLETE_MARKER), new Date().toISOString())
-  })()
-  inFlight.set(outDir, produced)
-  try {
-    await produced
-  } finally {
-    inFlight.delete(outDir)
-  }
+  await rm(outDir, { recursive: true, force: true })
+  await mkdir(outDir, { recursive: true })
+  await produce(outDir, key)
+  await writeFile(path.join(outDir, COMPLETE_MARKER), new Date().toISOString())
   return { outDir, key, cached: false }
 }
-
-/** @type {Map<string, Promise<void>>} output directory -> the step producing it in this process */
-const inFlight = new Map()

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { CACHE_DIR, LOCAL_MANIFEST } from '#images/lib/paths.mjs'
+import { readJsonTolerantly, writeFileAtomic } from '#images/lib/state-files.mjs'
 import { heldClusterOf, kubeconfigForBorrowing, type HeldCluster } from '../lib/cluster/kubeconfig.js'
 import { startRun } from '../lib/cluster/run.js'
 
@@ -60,7 +61,7 @@ export async function up(options: UpOptions): Promise<void> {
     await mkdir(path.dirname(kubeconfigFile), { recursive: true })
     await writeFile(kubeconfigFile, kubeconfigForBorrowing(info), { mode: 0o600 })
     await chmod(kubeconfigFile, 0o600)
-    await writeFile(path.join(folder, 'held.json'), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 })
+    await writeFileAtomic(path.join(folder, 'held.json'), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 })
   } catch (error) {
     await stop()
     throw error
@@ -94,8 +95,13 @@ export function heldClusters(): HeldRecord[] {
   if (!existsSync(HELD_DIR)) return []
   return readdirSync(HELD_DIR)
     .map((run) => path.join(HELD_DIR, run, 'held.json'))
-    .filter((file) => existsSync(file))
-    .map((file) => JSON.parse(readFileSync(file, 'utf8')) as HeldRecord)
+    .flatMap((file) => {
+      const record = readJsonTolerantly<HeldRecord>(file, {
+        consequence: 'that cluster is not listed; `kube-scenarios clean` sweeps what it left',
+        valid: (value) => typeof (value as HeldRecord | null)?.runId === 'string' && typeof (value as HeldRecord).pid === 'number',
+      })
+      return record ? [record] : []
+    })
     .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
 }
 

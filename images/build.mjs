@@ -5,11 +5,12 @@
 // machine's last measured times, else typical 2-core times), then one progress phase per step.
 // Writes the manifest the `local` cluster provider reads.
 import { spawnSync } from 'node:child_process'
-import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { ensureDocker } from './engine/ensure-docker.mjs'
+import { $ } from 'zx'
+import { MACHINE_SETUP_LOCK, ensureDocker } from './engine/ensure-docker.mjs'
 import { CACHE_DIR, LOCAL_MANIFEST } from './lib/paths.mjs'
 import { sourcesHash } from './lib/cache.mjs'
+import { withFileLock, writeFileAtomic } from './lib/state-files.mjs'
 import { createProgress, minutes } from './lib/progress.mjs'
 import { COLD_BUILD_STEP, estimateOf as estimateIn, readTimings, recordTiming } from './lib/timings.mjs'
 import { GO_PROGRAMS, KUBERNETES_VERSION, buildGoProgram, compileStandardLibrary, goProgramCached, resolveGoProgram } from './go-binaries.mjs'
@@ -90,7 +91,7 @@ const debianFiles = inBackground(
 )
 /** @type {GoBins} */
 const goBins = {}
-for (const program of GO_PROGRAMS) if (!toCompile.includes(program)) goBins[program.name] = await buildGoProgram(program, { update() {} })
+for (const program of GO_PROGRAMS) if (!toCompile.includes(program)) goBins[program.name] = (await buildGoProgram(program, { update() {} })).dir
 if (toCompile.length) await compileGoPrograms()
 await debianFiles
 
@@ -130,7 +131,9 @@ async function compileGoPrograms() {
   const compileGroup = async (program) => {
     const phase = progress.phase(`go ${program.name}`, estimateOf(program.name, program.typicalS))
     try {
-      goBins[program.name] = await buildGoProgram(program, phase, resolved.get(program))
+      const { dir, compiledHere } = await buildGoProgram(program, phase, resolved.get(program))
+      goBins[program.name] = dir
+      if (!compiledHere) return void phase.done('compiled by another build')
     } catch (error) {
       phase.fail()
       throw error
@@ -199,13 +202,19 @@ function ensureGo() {
   if (!has('go')) throw new Error('the offline cluster is compiled from Go modules: install Go 1.24 or newer (https://go.dev/dl) and run again')
 }
 
-/** The rootfs steps need debootstrap; installed after ensureDocker, which may install it (and apt allows one install at a time). */
+/**
+ * The rootfs steps need debootstrap; installed after ensureDocker, which may install it. apt allows
+ * one install at a time: builds running at once take turns (the engine's set-up lock).
+ */
 async function ensureDebootstrap() {
   if (has('debootstrap')) return
   if (process.getuid?.() !== 0 || !has('apt-get')) throw new Error('the offline cluster\'s images are assembled with debootstrap: install it (Debian/Ubuntu: apt-get install debootstrap) and run again')
-  progress.line('installing debootstrap')
-  const install = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'debootstrap'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
-  if (install.status !== 0) throw new Error('apt-get install debootstrap failed; install it and run again')
+  await withFileLock(MACHINE_SETUP_LOCK, async () => {
+    if (has('debootstrap')) return
+    progress.line('installing debootstrap')
+    const install = await $({ nothrow: true, quiet: true, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })`apt-get install -y --no-install-recommends debootstrap`
+    if (install.exitCode !== 0) throw new Error(`apt-get install debootstrap failed (${install.stderr.trim().split('\n').at(-1)}); install it and run again`)
+  }, { onWait: (owner) => progress.line(`waiting for another build's set-up (${owner})`) })
 }
 
 /** @param {string} command */
@@ -213,8 +222,10 @@ function has(command) {
   return spawnSync(command, ['--version'], { stdio: 'ignore' }).error === undefined
 }
 
-/** @param {LocalManifest} manifest */
+/**
+ * Atomically: a run reading it while another build finishes sees a whole manifest.
+ * @param {LocalManifest} manifest
+ */
 async function writeManifest(manifest) {
-  await mkdir(path.dirname(LOCAL_MANIFEST), { recursive: true })
-  await writeFile(LOCAL_MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`)
+  await writeFileAtomic(LOCAL_MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`)
 }

@@ -92,14 +92,14 @@ export async function buildConformance({ log } = {}) {
     }
   }
   const e2eTest = await timed(E2E_TEST, testCached, buildE2eTest)
-  const tools = await timed(E2E_TOOLS, toolsCached, (phase) => buildGoProgram(E2E_TOOLS, phase))
+  const tools = await timed(E2E_TOOLS, toolsCached, async (phase) => (await buildGoProgram(E2E_TOOLS, phase)).dir)
 
   /** @type {GoBins} */
   const goBins = { [E2E_TOOLS.name]: tools }
   for (const group of Object.keys(CLUSTER_BINARIES)) {
     const program = GO_PROGRAMS.find((p) => p.name === group)
     if (!program) throw new Error(`images/go-binaries.mjs has no program group ${group}`)
-    goBins[group] = await buildGoProgram(program, { update() {} })
+    goBins[group] = (await buildGoProgram(program, { update() {} })).dir
   }
 
   const phase = progress.phase(TEST_IMAGES_STEP.name, compiling.length ? estimateOf(timings, TEST_IMAGES_STEP.name, TEST_IMAGES_STEP.typicalS) : undefined)

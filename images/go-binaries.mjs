@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline'
 import { readFileSync } from 'node:fs'
 import { chmod, copyFile, cp, mkdir, readdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { CACHE_DIR, IMAGES_DIR, cachedStep, stepState } from './lib/cache.mjs'
+import { IMAGES_DIR, cachedStep, stepState } from './lib/cache.mjs'
 import { KUBERNETES_MINOR, KUBERNETES_VERSION } from './lib/cluster-constants.mjs'
 
 export { KUBERNETES_VERSION }
@@ -170,8 +170,8 @@ const buildDirs = new Map()
 
 /**
  * Where `go` runs for a group: its module's directory, or for a group with patches a copy of its
- * go.mod and go.sum replacing each patched module by a patched copy. A fixed place in the cache,
- * rewritten by each build, so that Go's build cache knows the copies' packages again.
+ * go.mod and go.sum replacing each patched module by a patched copy: a cached step of its own
+ * (builds running at once share it; the same inputs keep the same place).
  * @param {GoProgram} program
  * @returns {Promise<string>}
  */
@@ -181,10 +181,10 @@ function buildDir(program) {
   if (!patch) return Promise.resolve(moduleDir)
   let dir = buildDirs.get(program)
   if (!dir) {
-    dir = (async () => {
-      const root = path.join(CACHE_DIR, 'go-patched', program.name)
+    const standIns = Object.values(patch).flatMap((files) => Object.values(files).map((f) => path.join(IMAGES_DIR, f)))
+    const inputs = [path.join(moduleDir, 'go.mod'), path.join(moduleDir, 'go.sum'), patch, ...standIns]
+    dir = cachedStep(`go-patched-${program.name}`, inputs, async (root) => {
       const main = path.join(root, 'main')
-      await rm(root, { recursive: true, force: true })
       await mkdir(main, { recursive: true })
       for (const file of ['go.mod', 'go.sum']) await copyFile(path.join(moduleDir, file), path.join(main, file))
       for (const [module, files] of Object.entries(patch)) {
@@ -196,8 +196,7 @@ function buildDir(program) {
         for (const [file, standIn] of Object.entries(files)) await copyFile(path.join(IMAGES_DIR, standIn), path.join(copy, file))
         await goRun(['mod', 'edit', `-replace=${module}=${copy}`], { cwd: main })
       }
-      return main
-    })()
+    }).then(({ outDir }) => path.join(outDir, 'main'))
     buildDirs.set(program, dir)
   }
   return dir
@@ -226,14 +225,15 @@ export function compileStandardLibrary() {
 }
 
 /**
- * Builds one program group; returns the directory holding its binaries.
+ * Builds one program group; returns the directory holding its binaries and whether this build
+ * compiled them (not: they were cached, or another build compiled them while this one waited).
  * @param {GoProgram} program
  * @param {Pick<Phase, 'update'>} phase where the build reports its progress
  * @param {Promise<number>} [resolved] the group's resolveGoProgram, when it already runs
- * @returns {Promise<string>}
+ * @returns {Promise<{ dir: string, compiledHere: boolean }>}
  */
 export async function buildGoProgram(program, phase, resolved) {
-  const { outDir } = await cachedStep(`go-${program.name}`, await goStepInputs(program), async (out) => {
+  const { outDir, cached } = await cachedStep(`go-${program.name}`, await goStepInputs(program), async (out) => {
     const ldflags = `-s -w ${program.ldflags ?? ''}`
     // The packages to compile, std included: `go build -v` names each as it compiles it (cached
     // ones are skipped, so a warm Go cache ends below the total).
@@ -244,7 +244,7 @@ export async function buildGoProgram(program, phase, resolved) {
     await goRun(['build', '-v', '-ldflags', ldflags, '-o', `${out}/`, ...program.packages], { cwd: await buildDir(program), onPackage })
     for (const [from, to] of Object.entries(program.rename ?? {})) await rename(path.join(out, from), path.join(out, to))
   })
-  return outDir
+  return { dir: outDir, compiledHere: !cached }
 }
 
 /**

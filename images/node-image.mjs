@@ -4,7 +4,8 @@ import { $ } from 'zx'
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { CACHE_DIR, IMAGES_DIR, hashInputs } from './lib/cache.mjs'
+import { CACHE_DIR, IMAGES_DIR, hashInputs, reportWaiting } from './lib/cache.mjs'
+import { withFileLock } from './lib/state-files.mjs'
 import * as constants from './lib/cluster-constants.mjs'
 import { CONSTANTS_FILE, fillPlaceholders } from './lib/placeholders.mjs'
 import { debianRootfs } from './lib/rootfs.mjs'
@@ -94,38 +95,46 @@ export async function buildNodeImage({ goBins, clusterImages, addons, log }) {
   const binaries = Object.entries(NODE_PROGRAMS).flatMap(([group, names]) => names.map((n) => path.join(/** @type {string} */ (goBins[group]), n)))
   const tag = await hashInputs([NODE_PACKAGES, nodeDir, CONSTANTS_FILE, ...binaries, clusterImages.archive, ...addons])
   const ref = `kube-scenarios/node:${tag}`
-  if ((await $({ nothrow: true, quiet: true })`docker image inspect ${ref}`).exitCode === 0) {
+  const imported = async () => (await $({ nothrow: true, quiet: true })`docker image inspect ${ref}`).exitCode === 0
+  if (await imported()) {
     log(`node image ${ref}: cached`)
     return ref
   }
-  const rootfs = await nodeRootfs(log)
-  // docker import refuses archives that list a path twice: assemble one tree, hard-linking the
-  // cached rootfs (nothing of it is modified, files are only added).
-  const tree = path.join(CACHE_DIR, `node-tree-${tag}`)
-  await rm(tree, { recursive: true, force: true })
-  await $`cp -al ${rootfs} ${tree}`
-  /**
-   * @param {string} from
-   * @param {string} to its path in the tree
-   */
-  const add = async (from, to) => {
-    await mkdir(path.dirname(path.join(tree, to)), { recursive: true })
-    await cp(from, path.join(tree, to), { recursive: true })
-  }
-  for (const binary of binaries) await add(binary, `usr/local/bin/${path.basename(binary)}`)
-  await add(path.join(nodeDir, 'kube-node'), 'usr/local/bin/kube-node')
-  await mkdir(path.join(tree, 'etc/kube-scenarios'), { recursive: true })
-  for (const file of ['containerd.toml', 'cni.template', 'kubelet.yaml', 'kube-proxy.yaml']) {
-    await writeFile(path.join(tree, 'etc/kube-scenarios', file), fillPlaceholders(`images/node/${file}`, await readFile(path.join(nodeDir, file), 'utf8')))
-  }
-  const { POD_CIDR, SERVICE_CIDR, API_SERVICE_IP } = constants
-  await writeFile(path.join(tree, 'etc/kube-scenarios/cluster.env'), Object.entries({ POD_CIDR, SERVICE_CIDR, API_SERVICE_IP }).map(([k, v]) => `${k}=${v}\n`).join(''))
-  for (const addon of addons) await add(addon, `etc/kube-scenarios/addons/${path.basename(addon)}`)
-  log(`node image ${ref}: loading the cluster's images into containerd's store`)
-  await preloadImages(/** @type {string} */ (goBins.containerd), clusterImages.archive, path.join(tree, CONTAINERD_ROOT))
-  log(`node image ${ref}: importing`)
-  await $`tar -c -C ${tree} . | docker import --change ${'ENTRYPOINT ["/usr/local/bin/kube-node"]'} --change ${'CMD ["server"]'} --change ${'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'} - ${ref}`.quiet()
-  await rm(tree, { recursive: true, force: true })
-  log(`node image ${ref}: built`)
-  return ref
+  // The tree and the import belong to one build at a time; another waits, then finds the image.
+  return withFileLock(path.join(CACHE_DIR, `node-image-${tag}`), async () => {
+    if (await imported()) {
+      log(`node image ${ref}: cached`)
+      return ref
+    }
+    const rootfs = await nodeRootfs(log)
+    // docker import refuses archives that list a path twice: assemble one tree, hard-linking the
+    // cached rootfs (nothing of it is modified, files are only added).
+    const tree = path.join(CACHE_DIR, `node-tree-${tag}`)
+    await rm(tree, { recursive: true, force: true })
+    await $`cp -al ${rootfs} ${tree}`
+    /**
+     * @param {string} from
+     * @param {string} to its path in the tree
+     */
+    const add = async (from, to) => {
+      await mkdir(path.dirname(path.join(tree, to)), { recursive: true })
+      await cp(from, path.join(tree, to), { recursive: true })
+    }
+    for (const binary of binaries) await add(binary, `usr/local/bin/${path.basename(binary)}`)
+    await add(path.join(nodeDir, 'kube-node'), 'usr/local/bin/kube-node')
+    await mkdir(path.join(tree, 'etc/kube-scenarios'), { recursive: true })
+    for (const file of ['containerd.toml', 'cni.template', 'kubelet.yaml', 'kube-proxy.yaml']) {
+      await writeFile(path.join(tree, 'etc/kube-scenarios', file), fillPlaceholders(`images/node/${file}`, await readFile(path.join(nodeDir, file), 'utf8')))
+    }
+    const { POD_CIDR, SERVICE_CIDR, API_SERVICE_IP } = constants
+    await writeFile(path.join(tree, 'etc/kube-scenarios/cluster.env'), Object.entries({ POD_CIDR, SERVICE_CIDR, API_SERVICE_IP }).map(([k, v]) => `${k}=${v}\n`).join(''))
+    for (const addon of addons) await add(addon, `etc/kube-scenarios/addons/${path.basename(addon)}`)
+    log(`node image ${ref}: loading the cluster's images into containerd's store`)
+    await preloadImages(/** @type {string} */ (goBins.containerd), clusterImages.archive, path.join(tree, CONTAINERD_ROOT))
+    log(`node image ${ref}: importing`)
+    await $`tar -c -C ${tree} . | docker import --change ${'ENTRYPOINT ["/usr/local/bin/kube-node"]'} --change ${'CMD ["server"]'} --change ${'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'} - ${ref}`.quiet()
+    await rm(tree, { recursive: true, force: true })
+    log(`node image ${ref}: built`)
+    return ref
+  }, { onWait: (owner) => reportWaiting(`waiting for node image ${ref}, being built by another build (${owner})`) })
 }

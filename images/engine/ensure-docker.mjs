@@ -6,6 +6,8 @@
 // it registers runc-without-sys-resource as dockerd's default runtime first.
 import { $, fs, sleep } from 'zx'
 import path from 'node:path'
+import { CACHE_DIR } from '../lib/paths.mjs'
+import { withFileLock } from '../lib/state-files.mjs'
 
 /** @typedef {import('../lib/progress.mjs').Log} Log */
 
@@ -17,8 +19,20 @@ const defaultLog = (line) => console.log(`[engine] ${line}`)
 
 const dockerAnswers = async () => (await $({ nothrow: true, quiet: true })`docker version --format {{.Server.Version}}`).exitCode === 0
 
+/**
+ * Installing packages and starting dockerd belong to one process at a time (a run and a held `up`
+ * starting together on a cold machine): the other waits, then finds Docker answering.
+ */
+export const MACHINE_SETUP_LOCK = path.join(CACHE_DIR, 'machine-setup')
+
 /** @param {{ log?: Log }} [options] */
 export async function ensureDocker({ log = defaultLog } = {}) {
+  if (await dockerAnswers()) return
+  await withFileLock(MACHINE_SETUP_LOCK, () => startDocker(log), { onWait: (owner) => log(`waiting for another process setting up Docker (${owner})`) })
+}
+
+/** @param {Log} log */
+async function startDocker(log) {
   if (await dockerAnswers()) return
   const refusal = await whyNotManaged()
   if (refusal) throw new Error(`no Docker engine answers (${process.env.DOCKER_HOST ?? '/var/run/docker.sock'}) and ${refusal}: start Docker (Docker Desktop, colima, \`sudo systemctl start docker\`) and run again`)

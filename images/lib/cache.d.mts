@@ -9,4 +9,14 @@ export interface StepState {
   cached: boolean
 }
 export declare function stepState(name: string, inputs: unknown[]): Promise<StepState>
-export declare function cachedStep(name: string, inputs: unknown[], produce: (outDir: string, key: string) => Promise<void>): Promise<StepState>
+export interface CachedStepResult extends StepState {
+  /** Another build built it while this one waited for the step's lock. */
+  builtElsewhere: boolean
+}
+export declare function cachedStep(
+  name: string,
+  inputs: unknown[],
+  produce: (outDir: string, key: string) => Promise<void>,
+  options?: { onWait?: (line: string) => void },
+): Promise<CachedStepResult>
+export declare const reportWaiting: (line: string) => void

@@ -6,6 +6,7 @@ import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 
 import { CACHE_DIR } from './paths.mjs'
+import { withFileLock } from './state-files.mjs'
 
 // TypeScript importers read cache.d.mts instead of this file: each exported function takes its
 // type from there (`@type {typeof import('./cache.d.mts').name}`), so a mismatch fails the check.
@@ -76,15 +77,38 @@ const COMPLETE_MARKER = '.complete'
 
 /**
  * Runs `produce(outDir)` unless a completed output for these inputs exists; returns the
- * output directory either way. A failed or interrupted step leaves no completion marker.
+ * output directory either way. A failed or interrupted step leaves no completion marker. Builds
+ * running at once build a step once: the others wait for its lock, then find it complete
+ * (`builtElsewhere`).
  * @type {typeof import('./cache.d.mts').cachedStep}
  */
-export async function cachedStep(name, inputs, produce) {
-  const { outDir, key, cached } = await stepState(name, inputs)
-  if (cached) return { outDir, key, cached }
-  await rm(outDir, { recursive: true, force: true })
-  await mkdir(outDir, { recursive: true })
-  await produce(outDir, key)
-  await writeFile(path.join(outDir, COMPLETE_MARKER), new Date().toISOString())
-  return { outDir, key, cached: false }
+export async function cachedStep(name, inputs, produce, { onWait = reportWaiting } = {}) {
+  const state = await stepState(name, inputs)
+  if (state.cached) return { ...state, builtElsewhere: false }
+  const { outDir, key } = state
+  let waited = false
+  return withFileLock(
+    outDir,
+    async () => {
+      if (existsSync(path.join(outDir, COMPLETE_MARKER))) return { outDir, key, cached: true, builtElsewhere: waited }
+      await rm(outDir, { recursive: true, force: true })
+      await mkdir(outDir, { recursive: true })
+      await produce(outDir, key)
+      await writeFile(path.join(outDir, COMPLETE_MARKER), new Date().toISOString())
+      return { outDir, key, cached: false, builtElsewhere: false }
+    },
+    {
+      onWait: (owner) => {
+        waited = true
+        onWait(`waiting for ${name}, being built by another build (${owner})`)
+      },
+    },
+  )
 }
+
+/**
+ * A build waiting for another says so on its own line (also in CI logs, where a phase's live
+ * detail is not shown).
+ * @type {typeof import('./cache.d.mts').reportWaiting}
+ */
+export const reportWaiting = (line) => console.log(`[images] ${line}`)

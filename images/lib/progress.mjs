@@ -1,7 +1,9 @@
 // Progress of long build steps, several of which may run at once. In a terminal one live line
 // shows every running phase (counts, elapsed time, the estimate); in CI logs and pipes one line
-// when a phase starts and one when it ends.
+// when a phase starts and one when it ends, and while phases run a line at least every minute
+// (a 10-minute compile is not a silent log).
 const LIVE_REFRESH_MS = 1000
+const LOG_HEARTBEAT_MS = 60_000
 
 /** @typedef {import('./progress.d.mts').Phase} Phase */
 /** @typedef {import('./progress.d.mts').Log} Log */
@@ -31,10 +33,9 @@ export function createProgress({
   /** @type {NodeJS.Timeout | undefined} */
   let timer
   const clearLive = () => live && running.size > 0 && write('\r\x1b[2K')
-  const render = () => {
-    const parts = [...running].map((p) => `${p.name}: ${p.detail}${p.detail ? ', ' : ''}${seconds(Date.now() - p.started)}${p.budget}`)
-    write(`\r\x1b[2K${`${stamp()} ${parts.join(' | ')}`.slice(0, Math.max(20, columns() - 1))}`)
-  }
+  const runningText = () => [...running].map((p) => `${p.name}: ${p.detail}${p.detail ? ', ' : ''}${seconds(Date.now() - p.started)}${p.budget}`).join(' | ')
+  const render = () => write(`\r\x1b[2K${`${stamp()} ${runningText()}`.slice(0, Math.max(20, columns() - 1))}`)
+  const heartbeat = () => write(`${stamp()} ${runningText()}\n`)
   /** @param {string} text */
   const line = (text) => {
     clearLive()
@@ -51,7 +52,7 @@ export function createProgress({
   return {
     line,
     /**
-     * A phase: `update(detail)` while it runs (live only), `done(detail)` once. An estimate in
+     * A phase: `update(detail)` while it runs (shown live, and in logs every minute), `done(detail)` once. An estimate in
      * seconds is shown beside the elapsed time.
      * @param {string} name
      * @param {number} [estimateS]
@@ -61,8 +62,8 @@ export function createProgress({
       const phase = { name, started: Date.now(), budget: estimateS ? ` of ~${minutes(estimateS)}` : '', detail: '' }
       line(`${name}: started${estimateS ? ` (about ${minutes(estimateS)})` : ''}`)
       running.add(phase)
-      if (live && !timer) {
-        timer = setInterval(render, LIVE_REFRESH_MS)
+      if (!timer) {
+        timer = live ? setInterval(render, LIVE_REFRESH_MS) : setInterval(heartbeat, LOG_HEARTBEAT_MS)
         timer.unref()
       }
       return {

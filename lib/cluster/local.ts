@@ -1,15 +1,15 @@
 // The offline cluster: node containers of the image `npm run images` builds here (upstream
 // Kubernetes from Go modules, Debian packages, no registry), started through testcontainers on
 // one network. Workers join with the cluster CA; every pod image is preloaded in the node image.
-import { existsSync, readFileSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { GenericContainer, Network, Wait, getContainerRuntimeClient, type StartedNetwork, type StartedTestContainer } from 'testcontainers'
 import { LOCAL_MANIFEST } from '#images/lib/paths.mjs'
 import { sourcesHash } from '#images/lib/cache.mjs'
+import { readJsonTolerantly } from '#images/lib/state-files.mjs'
 import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
-import { INGRESS_NODE_PORT, MANAGED_LABEL, firstLine, MAPPED_NODE_PORTS, RUN_LABEL, reachableHost, runNetworkName, subjectAltName, type ClusterInfo, type ClusterProvider, type RunningCluster } from './provider.js'
+import { INGRESS_NODE_PORT, MANAGED_LABEL, firstLine, MAPPED_NODE_PORTS, RUN_LABEL, publishAddress, publishedOn, reachableHost, runNetworkName, subjectAltName, type ClusterInfo, type ClusterProvider, type RunningCluster } from './provider.js'
 
 const API_PORT = 6443
 const NODE_START_TIMEOUT_MS = 180_000
@@ -29,8 +29,12 @@ interface LocalManifest {
   sources?: string
 }
 
+/** An unreadable manifest is set aside with a warning: the cluster counts as not built (its cached steps make the rebuild short). */
 function readManifest(): LocalManifest | undefined {
-  return existsSync(LOCAL_MANIFEST) ? (JSON.parse(readFileSync(LOCAL_MANIFEST, 'utf8')) as LocalManifest) : undefined
+  return readJsonTolerantly<LocalManifest>(LOCAL_MANIFEST, {
+    consequence: 'the offline cluster counts as not built; `npm run images` writes it again from its cached steps',
+    valid: (value) => typeof (value as LocalManifest | null)?.nodeImage === 'string',
+  })
 }
 
 export const localProvider: ClusterProvider = {
@@ -131,11 +135,11 @@ class LocalCluster implements RunningCluster {
     const engineHost = (await getContainerRuntimeClient()).info.containerRuntime.host
     // No network alias: with one, testcontainers also attaches the default bridge, and the node
     // would advertise an address the other nodes cannot route to. Workers use the server's IP.
-    this.server = await new NodeContainer(this.manifest.nodeImage, name, this.network, this.labels, this.log)
+    const server = new NodeContainer(this.manifest.nodeImage, name, this.network, this.labels, this.log)
       .withEnvironment({ NODE_NAME: name, API_SANS: subjectAltName(engineHost) })
       .withCommand(['server'])
       .withExposedPorts(API_PORT, ...MAPPED_NODE_PORTS)
-      .startNode(name)
+    this.server = await publishedOn(server, publishAddress()).startNode(name)
     const admin = (await this.server.exec(['cat', '/etc/kubernetes/admin.conf'])).output
     this.host = await reachableHost(this.server.getHost(), this.server.getMappedPort(API_PORT))
     const url = `https://${this.host}:${this.server.getMappedPort(API_PORT)}`

@@ -1,6 +1,7 @@
 // The contract every cluster provider fulfils: start a cluster for one run, describe it in a
 // serialisable form (it crosses from vitest's globalSetup into the test workers), grow it, stop it.
 import { connect, isIP } from 'node:net'
+import type { GenericContainer } from 'testcontainers'
 
 export type ProviderName = 'k3s' | 'local' | 'kubeconfig'
 export const PROVIDER_NAMES: readonly ProviderName[] = ['k3s', 'local', 'kubeconfig']
@@ -62,6 +63,26 @@ export interface RunningCluster {
   nodeCount(): number
   /** Stops everything this provider created (and nothing else). */
   stop(): Promise<void>
+}
+
+/**
+ * The host address a cluster's published ports (API, NodePorts, Ingress) listen on: loopback, so
+ * that a cluster held by `up` is not an anonymous API and open test apps on the machine's network
+ * (kind publishes its API on 127.0.0.1 for this reason). KUBE_SCENARIOS_PUBLISH_ADDRESS opens them
+ * deliberately (0.0.0.0 for every interface, or one address of this machine).
+ */
+export function publishAddress(env: NodeJS.ProcessEnv = process.env): string {
+  const address = env.KUBE_SCENARIOS_PUBLISH_ADDRESS
+  if (address === undefined || address === '') return LOOPBACK
+  if (!isIP(address)) throw new Error(`KUBE_SCENARIOS_PUBLISH_ADDRESS must be an IP address of this machine (0.0.0.0 for every interface), not "${address}"`)
+  return address
+}
+
+/** Makes every port the container publishes listen on `address` only (call after withExposedPorts). */
+export function publishedOn<T extends GenericContainer>(container: T, address: string): T {
+  const { hostConfig } = container as unknown as { hostConfig: { PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }>> } }
+  for (const bindings of Object.values(hostConfig.PortBindings ?? {})) for (const binding of bindings) binding.HostIp = address
+  return container
 }
 
 /** An error's first line: what a one-line refusal or log entry shows of it. */

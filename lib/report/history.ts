@@ -1,7 +1,8 @@
 // Run history: one compact JSON line per run (per test ID: status and duration), appended to
 // reports/history.jsonl (or KUBE_SCENARIOS_HISTORY), so a report can show each ID's recent runs,
 // duration trend and flake rate.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { appendLineLockedSync, defaultWarn } from '#images/lib/state-files.mjs'
 import path from 'node:path'
 import type { RunReport } from './model.js'
 
@@ -54,25 +55,33 @@ export function historyRecordOf(run: RunReport): HistoryRecord {
 /** Every record of the file, oldest first; a missing file is an empty history. */
 export function readHistory(file: string): HistoryRecord[] {
   if (!existsSync(file)) return []
-  return parseHistory(readFileSync(file, 'utf8'))
+  return parseHistory(readFileSync(file, 'utf8'), { file })
 }
 
-/** Parses JSON lines; a line a killed run left half-written is skipped, not fatal. */
-export function parseHistory(text: string): HistoryRecord[] {
-  return text.split('\n').flatMap((line) => {
+/**
+ * Parses JSON lines; a line a killed run left half-written is skipped, not fatal: one warning line
+ * says how many were skipped (the history only informs).
+ */
+export function parseHistory(text: string, { file = 'the history', warn = defaultWarn }: { file?: string; warn?: (line: string) => void } = {}): HistoryRecord[] {
+  let unreadable = 0
+  const records = text.split('\n').flatMap((line) => {
     if (!line.trim()) return []
     try {
       const record = JSON.parse(line) as HistoryRecord
-      return typeof record.runId === 'string' && record.tests && typeof record.tests === 'object' ? [record] : []
+      if (typeof record.runId === 'string' && record.tests && typeof record.tests === 'object') return [record]
     } catch {
-      return []
+      // counted below
     }
+    unreadable++
+    return []
   })
+  if (unreadable) warn(`${file}: ${unreadable} unreadable line(s) skipped (a run killed while writing it, or an edit); the other ${records.length} run(s) are kept`)
+  return records
 }
 
+/** Appends under the file's lock: runs finishing together keep both records whole. */
 export function appendHistory(file: string, record: HistoryRecord): void {
-  mkdirSync(path.dirname(file), { recursive: true })
-  appendFileSync(file, `${JSON.stringify(record)}\n`)
+  appendLineLockedSync(file, JSON.stringify(record))
 }
 
 /** The records up to and including run `runId` (all of them when it is not recorded): an old report shows the history it had. */

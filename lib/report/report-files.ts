@@ -1,7 +1,8 @@
 // The report on disk: reports/<run-id>/ holds index.html, junit.xml and report.json (the data, to
 // re-render later); reports/latest is a copy of the newest; the run is appended to the history.
 // Synchronous on purpose: reporters run side by side, and the summary line must stay last.
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { withFileLockSync, writeFileAtomicSync } from '#images/lib/state-files.mjs'
 import path from 'node:path'
 import { DEFAULT_HISTORY_RUNS, appendHistory, historyFile, historyRecordOf, historyUpTo, readHistory } from './history.js'
 import { withUniqueKeys, type RunReport } from './model.js'
@@ -69,18 +70,19 @@ function pruneRunFolders(reportsDir: string, keep: number, current: string): voi
   for (const { dir } of runs.slice(Math.max(0, keep - 1))) rmSync(dir, { recursive: true, force: true })
 }
 
-/** Replaces `latest` with a copy of dir, staged beside it so a reader never sees half a copy. */
+/**
+ * Replaces `latest` with a copy of dir, staged beside it so a reader never sees half a copy; under
+ * a lock, so that of two runs finishing together the later one is `latest`, whole.
+ */
 function refreshLatest(reportsDir: string, dir: string): void {
   const latest = path.join(reportsDir, LATEST_DIR)
-  const staged = `${latest}.${process.pid}`
-  cpSync(dir, staged, { recursive: true })
-  rmSync(latest, { recursive: true, force: true })
-  try {
-    renameSync(staged, latest)
-  } catch {
-    // Another run finishing at the same instant took `latest`: it is the newer one.
+  withFileLockSync(latest, () => {
+    const staged = `${latest}.${process.pid}`
     rmSync(staged, { recursive: true, force: true })
-  }
+    cpSync(dir, staged, { recursive: true })
+    rmSync(latest, { recursive: true, force: true })
+    renameSync(staged, latest)
+  })
 }
 
 /** Re-renders a report folder from its report.json with the history known now; returns index.html's path. */
@@ -102,10 +104,11 @@ export function readRunReport(dir: string): RunReport {
 function renderInto(dir: string, run: RunReport, historyPath: string, historyRuns = DEFAULT_HISTORY_RUNS): string {
   mkdirSync(dir, { recursive: true })
   const history = historyUpTo(readHistory(historyPath), run.runId)
-  writeFileSync(path.join(dir, REPORT_DATA_FILE), JSON.stringify(run))
-  writeFileSync(path.join(dir, 'junit.xml'), renderJunit(run))
+  // Atomically: `report --merge` and re-rendering read them while another run may be writing.
+  writeFileAtomicSync(path.join(dir, REPORT_DATA_FILE), JSON.stringify(run))
+  writeFileAtomicSync(path.join(dir, 'junit.xml'), renderJunit(run))
   const index = path.join(dir, 'index.html')
-  writeFileSync(index, renderReport(run, { history, historyRuns }))
+  writeFileAtomicSync(index, renderReport(run, { history, historyRuns }))
   return index
 }
 

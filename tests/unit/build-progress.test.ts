@@ -28,6 +28,26 @@ describe('build progress', () => {
     )
   })
 
+  test('in a log: while phases run, one line a minute with their progress', () => {
+    const written: string[] = []
+    const progress = createProgress({ prefix: 'images', live: false, write: (t) => written.push(t) })
+    const kubernetes = progress.phase('go kubernetes', 600)
+    const debian = progress.phase('debian files')
+    kubernetes.update('1200/4000 packages compiled')
+    vi.advanceTimersByTime(59_000)
+    expect(written).toHaveLength(2)
+    vi.advanceTimersByTime(1_000)
+    expect(written.at(-1)).toBe('[images   60 s] go kubernetes: 1200/4000 packages compiled, 60 s of ~10 min | debian files: 60 s\n')
+    debian.done('fetched')
+    kubernetes.update('3000/4000 packages compiled')
+    vi.advanceTimersByTime(60_000)
+    expect(written.at(-1)).toBe('[images  120 s] go kubernetes: 3000/4000 packages compiled, 120 s of ~10 min\n')
+    kubernetes.done('compiled')
+    const count = written.length
+    vi.advanceTimersByTime(180_000)
+    expect(written.length).toBe(count)
+  })
+
   test('in a terminal: one live line with every running phase, cut to the width', () => {
     const written: string[] = []
     const progress = createProgress({ prefix: 'images', live: true, write: (t) => written.push(t), columns: () => 100 })

@@ -7,13 +7,14 @@ import { GenericContainer, type StartedNetwork } from 'testcontainers'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import YAML from 'yaml'
 import { K3sCluster, k3sAgentContainer, k3sServerContainer, kubeconfigForHost, startK3sCluster, versionOfK3sImage, type K3sDependencies } from '../../lib/cluster/k3s.js'
+import { publishAddress } from '../../lib/cluster/provider.js'
 
 const network = { getName: () => 'kube-scenarios-run1', stop: vi.fn(async () => undefined) } as unknown as StartedNetwork & { stop: ReturnType<typeof vi.fn> }
 const settings = { network, labels: { 'kube-scenarios.dev/run': 'run1' } }
 
 /** What Docker would be asked to create (testcontainers keeps it in these fields until start). */
 interface Unstarted {
-  hostConfig: { CgroupnsMode?: string; Privileged?: boolean; Binds?: string[]; Tmpfs?: Record<string, string>; NetworkMode?: string }
+  hostConfig: { CgroupnsMode?: string; Privileged?: boolean; Binds?: string[]; Tmpfs?: Record<string, string>; NetworkMode?: string; PortBindings?: Record<string, Array<{ HostIp?: string; HostPort: string }>> }
   createOpts: { Cmd?: string[]; Env?: string[]; Labels?: Record<string, string> }
   networkMode?: string
   networkAliases: string[]
@@ -36,6 +37,20 @@ describe('k3s node containers', () => {
     expect(server.createOpts.Cmd).toEqual(['server', '--node-name=k3s-server', '--tls-san=172.17.0.1'])
     expect(agent.createOpts.Cmd).toEqual(['agent', '--node-name=k3s-agent-1'])
     expect(agent.createOpts.Env).toEqual(expect.arrayContaining(['K3S_URL=https://172.18.0.2:6443', 'K3S_TOKEN=t']))
+  })
+
+  test('the server publishes its API, NodePorts and Ingress on loopback only, unless an address is given', () => {
+    const bindings = (address?: string) => Object.values(unstarted(k3sServerContainer('rancher/k3s:v1.34.1-k3s1', settings, [], address)).hostConfig.PortBindings ?? {}).flat()
+    // The API, the webhook port K3sContainer adds, ten NodePorts and Traefik's entry.
+    expect(bindings().length).toBe(13)
+    expect(bindings().every((b) => b.HostIp === '127.0.0.1' && b.HostPort === '0')).toBe(true)
+    expect(bindings('0.0.0.0').every((b) => b.HostIp === '0.0.0.0')).toBe(true)
+  })
+
+  test('KUBE_SCENARIOS_PUBLISH_ADDRESS: loopback by default, an IP address when set, anything else refused by name', () => {
+    expect(publishAddress({})).toBe('127.0.0.1')
+    expect(publishAddress({ KUBE_SCENARIOS_PUBLISH_ADDRESS: '0.0.0.0' })).toBe('0.0.0.0')
+    expect(() => publishAddress({ KUBE_SCENARIOS_PUBLISH_ADDRESS: 'everywhere' })).toThrow(/KUBE_SCENARIOS_PUBLISH_ADDRESS must be an IP address of this machine \(0\.0\.0\.0 for every interface\), not "everywhere"/)
   })
 })
 

@@ -1,0 +1,23 @@
+/** One warning line (default: console.warn with the kube-scenarios prefix). */
+export type Warn = (line: string) => void
+export interface TolerantReadOptions {
+  warn?: Warn
+  /** What setting the file aside means for this run ("estimates start over"). */
+  consequence?: string
+  /** A parsed value that fails this counts as unreadable too. */
+  valid?: (value: unknown) => boolean
+}
+export interface LockOptions {
+  /** Called once when another process holds the lock, with what it wrote of itself ("pid 123"). */
+  onWait?: (owner: string) => void
+  warn?: Warn
+}
+export declare const defaultWarn: Warn
+export declare function writeFileAtomic(file: string, content: string, options?: { mode?: number }): Promise<void>
+export declare function writeFileAtomicSync(file: string, content: string, options?: { mode?: number }): void
+export declare function setAside(file: string, reason: string, options?: { warn?: Warn; consequence?: string }): void
+export declare function readJsonTolerantly<T = unknown>(file: string, options?: TolerantReadOptions): T | undefined
+export declare function withFileLock<T>(file: string, action: () => Promise<T>, options?: LockOptions): Promise<T>
+export declare function updateJsonFile<T>(file: string, update: (current: T | undefined) => T, options?: TolerantReadOptions & LockOptions): Promise<T>
+export declare function withFileLockSync<T>(file: string, action: () => T, options?: { warn?: Warn }): T
+export declare function appendLineLockedSync(file: string, line: string): void

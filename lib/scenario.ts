@@ -9,6 +9,8 @@ import { collectEvidence, formatEvidence, type Evidence } from './evidence.js'
 import { applyFixtures, loadFixtures, type AppliedObject, type FixtureDocument, type KubeObject } from './fixtures.js'
 import { Timeline, type TimelineEntry } from './timeline.js'
 import { resourcesGone } from './conditions.js'
+import { startRun, type Run } from './cluster/run.js'
+import { NodeLostError, describeLoss } from './node-loss.js'
 import { ObservationGapError, describeSelection, waitFor, watchObjects, type Condition, type ObservationGap, type Selection, type WaitOptions, type WatchHandle, type WatchHandlers, type ObservedObject } from './wait.js'
 
 declare module 'vitest' {
@@ -45,6 +47,13 @@ export interface ScenarioTest {
 export interface ScenarioOptions {
   /** Nodes the recipe needs; the shared cluster grows to that many before the first test. */
   nodes?: number
+  /**
+   * A cluster of the file's own (of the run's provider; a run on a borrowed cluster starts one as
+   * `auto` would without the kubeconfig), started before the first test and removed after the
+   * last: for scenarios that break their cluster (kill a node, restart the API server), which
+   * would disturb the files sharing the run's.
+   */
+  ownCluster?: boolean
 }
 
 export interface Scenario {
@@ -94,6 +103,7 @@ export interface Scenario {
  */
 export function useScenario(recipe: string, options: ScenarioOptions = {}): Scenario {
   let state: { cluster: ClusterInfo; api: Clients; namespace: string } | undefined
+  let ownRun: Run | undefined
   const ready = () => {
     if (!state) throw new Error('the scenario is used outside a test (its namespace exists only while tests run)')
     return state
@@ -111,10 +121,19 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
   const currentTimeline = () => runningTimeline() ?? fileTimeline
 
   beforeAll(async () => {
-    const cluster = inject('cluster')
-    if (!cluster) throw new Error(`no cluster for this run: ${inject('clusterFailure') ?? 'the scenarios project ran without its global setup'}`)
+    const shared = inject('cluster')
+    if (!shared) throw new Error(`no cluster for this run: ${inject('clusterFailure') ?? 'the scenarios project ran without its global setup'}`)
+    if (options.ownCluster) {
+      ownRun = await startRun({
+        cluster: shared.provider === 'kubeconfig' ? 'auto' : shared.provider,
+        borrow: false,
+        nodes: options.nodes ?? 1,
+        log: (line) => fileTimeline.note(`own cluster: ${line}`),
+      })
+    }
+    const cluster = ownRun?.info ?? shared
     const api = createClients(cluster.kubeconfig)
-    if (options.nodes && options.nodes > 1) await ensureNodes(cluster, options.nodes)
+    if (!ownRun && options.nodes && options.nodes > 1) await ensureNodes(cluster, options.nodes)
     const namespace = `${recipe}-${cluster.runId.slice(-6)}-${Math.random().toString(36).slice(2, 6)}`
     await api.core.createNamespace({
       body: { metadata: { name: namespace, labels: { [RUN_LABEL]: cluster.runId, [MANAGED_LABEL]: 'true', 'kube-scenarios.dev/recipe': recipe } } },
@@ -142,6 +161,8 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
   })
 
   afterAll(async () => {
+    // An own cluster goes with everything in it.
+    if (ownRun) return ownRun.stop()
     if (!state || process.env.KUBE_SCENARIOS_KEEP_NAMESPACES === '1') return
     const { api, namespace } = state
     await api.core.deleteNamespace({ name: namespace }).catch((error) => {
@@ -209,10 +230,14 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
     },
     waitFor(condition, waitOptions = {}) {
       const { api, namespace } = ready()
+      const timeline = currentTimeline()
       return waitFor(api, condition, {
         evidence: async () => formatEvidence(await collectEvidence(api, namespace)),
-        onTransientError: (error) => currentTimeline().note(`watch interrupted (${(error as Error)?.message ?? error}); re-listed`),
+        onTransientError: (error) => timeline.note(`watch interrupted (${(error as Error)?.message ?? error}); re-listed`),
         ...waitOptions,
+      }).catch((error: unknown) => {
+        if (error instanceof NodeLostError) timeline.note(describeLoss(error.loss))
+        throw error
       })
     },
     observe(observer) {

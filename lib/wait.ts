@@ -4,6 +4,7 @@
 import * as k8s from '@kubernetes/client-node'
 import type { Clients } from './api.js'
 import type { KubeObject } from './fixtures.js'
+import { NodeLostError, dependentPods, nodeLosses } from './node-loss.js'
 
 /** Which objects a condition observes. */
 export interface Selection {
@@ -212,7 +213,10 @@ export class WaitTimeoutError extends Error {
   }
 }
 
-/** Waits until the condition holds, returning what its check returned. */
+/**
+ * Waits until the condition holds, returning what its check returned. A node lost meanwhile (or
+ * before) that runs pods of the wait's namespace ends it at once with NodeLostError.
+ */
 export async function waitFor<T>(clients: Clients, condition: Condition<T>, options: WaitOptions = {}): Promise<T> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS
   let handle: WatchHandle | undefined
@@ -225,8 +229,15 @@ export async function waitFor<T>(clients: Clients, condition: Condition<T>, opti
     finished = true
     clearTimeout(timer)
     handle?.stop()
+    stopFollowingLosses()
     action()
   }
+  const stopFollowingLosses = nodeLosses(clients).subscribe((loss) => {
+    void dependentPods(clients, condition.selection, loss.node).then(
+      (pods) => pods && finish(() => settle.reject(new NodeLostError(loss, condition.description, pods))),
+      () => undefined,
+    )
+  })
   const timer = setTimeout(async () => {
     const evidence = options.evidence ? await options.evidence().catch(() => undefined) : undefined
     const explanation = condition.explain?.(last)

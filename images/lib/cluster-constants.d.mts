@@ -3,6 +3,7 @@ export declare const KUBERNETES_VERSION: string
 export declare const DEFAULT_K3S_IMAGE: string
 export declare const RUN_LABEL: 'kube-scenarios.dev/run'
 export declare const MANAGED_LABEL: 'kube-scenarios.dev/managed'
+export declare const NODE_LABEL: 'kube-scenarios.dev/node'
 export declare function runNetworkName(runId: string): string
 export declare const POD_CIDR: string
 export declare const SERVICE_CIDR: string

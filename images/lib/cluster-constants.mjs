@@ -10,6 +10,8 @@ export const DEFAULT_K3S_IMAGE = `rancher/k3s:v${KUBERNETES_MINOR}.1-k3s1`
 /** Labels on everything a run creates (containers, networks, namespaces). */
 export const RUN_LABEL = 'kube-scenarios.dev/run'
 export const MANAGED_LABEL = 'kube-scenarios.dev/managed'
+/** On each node container: the name of its node (Docker's events then name the node that died). */
+export const NODE_LABEL = 'kube-scenarios.dev/node'
 
 /**
  * The Docker network of a run. Typed by cluster-constants.d.mts (what TypeScript importers read).

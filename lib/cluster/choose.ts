@@ -15,8 +15,8 @@ const PROVIDERS: Record<ProviderName, ClusterProvider> = { k3s: k3sProvider, loc
 type Log = (line: string) => void
 
 /** The provider asked for (`auto`: the first that can serve), after the set-up it needs. */
-export async function chooseProvider(requested: string, log: Log): Promise<ClusterProvider> {
-  if (requested === 'auto') return chooseAutomatically(log)
+export async function chooseProvider(requested: string, log: Log, { borrow = true }: { borrow?: boolean } = {}): Promise<ClusterProvider> {
+  if (requested === 'auto') return chooseAutomatically(log, borrow)
   const provider = PROVIDERS[requested as ProviderName]
   if (!provider) throw new Error(`unknown cluster provider "${requested}"; choose one of ${PROVIDER_NAMES.join(', ')} or auto`)
   if (provider !== kubeconfigProvider) await ensureDockerEngine(log)
@@ -27,9 +27,9 @@ export async function chooseProvider(requested: string, log: Log): Promise<Clust
   return provider
 }
 
-async function chooseAutomatically(log: Log): Promise<ClusterProvider> {
+async function chooseAutomatically(log: Log, borrow: boolean): Promise<ClusterProvider> {
   // A kubeconfig named for kube-scenarios is a decision: no fallback when it does not answer.
-  if (process.env.KUBE_SCENARIOS_KUBECONFIG) {
+  if (borrow && process.env.KUBE_SCENARIOS_KUBECONFIG) {
     const probe = await kubeconfigProvider.probe()
     if (!probe.ok) throw new Error(`KUBE_SCENARIOS_KUBECONFIG is set but ${probe.reason}`)
     return chosen(kubeconfigProvider, probe.reason, log)

@@ -7,7 +7,7 @@ import { GenericContainer, ImageName, Network, Wait, getContainerRuntimeClient, 
 import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
-import { MAPPED_NODE_PORTS, MANAGED_LABEL, RUN_LABEL, firstLine, publishAddress, publishedOn, reachableHost, runNetworkName, type ClusterInfo, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
+import { MAPPED_NODE_PORTS, MANAGED_LABEL, NODE_LABEL, RUN_LABEL, firstLine, publishAddress, publishedOn, reachableHost, runNetworkName, type ClusterInfo, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
 import { DEFAULT_K3S_IMAGE } from '#images/lib/cluster-constants.mjs'
 
 /** Pinned k3s release (Kubernetes 1.34, like the offline cluster). */
@@ -60,6 +60,7 @@ export function asK3sNode<T extends GenericContainer>(container: T, { network, l
 /** The unstarted server: Traefik stays enabled (k3s's default); extra names for its certificate. */
 export function k3sServerContainer(image: string, settings: K3sNodeSettings, tlsSans: string[], address = publishAddress()): K3sContainer {
   const server = asK3sNode(new K3sContainer(image), settings)
+    .withLabels({ [NODE_LABEL]: SERVER_NAME })
     .withCommand(['server', `--node-name=${SERVER_NAME}`, ...tlsSans.map((san) => `--tls-san=${san}`)])
     .withExposedPorts(K3S_API_PORT, ...MAPPED_NODE_PORTS, TRAEFIK_HTTP_PORT)
   return publishedOn(server, address)
@@ -68,6 +69,7 @@ export function k3sServerContainer(image: string, settings: K3sNodeSettings, tls
 /** The unstarted agent `name`, joining the server at `serverUrl` (its address on the run network). */
 export function k3sAgentContainer(image: string, settings: K3sNodeSettings, join: { name: string; serverUrl: string; token: string }): GenericContainer {
   return asK3sNode(new GenericContainer(image), settings)
+    .withLabels({ [NODE_LABEL]: join.name })
     .withEnvironment({ K3S_URL: join.serverUrl, K3S_TOKEN: join.token })
     .withCommand(['agent', `--node-name=${join.name}`])
     .withWaitStrategy(Wait.forLogMessage('Successfully registered node'))

@@ -9,7 +9,7 @@ import { readJsonTolerantly } from '#images/lib/state-files.mjs'
 import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
-import { INGRESS_NODE_PORT, MANAGED_LABEL, firstLine, MAPPED_NODE_PORTS, RUN_LABEL, publishAddress, publishedOn, reachableHost, runNetworkName, subjectAltName, type ClusterInfo, type ClusterProvider, type RunningCluster } from './provider.js'
+import { INGRESS_NODE_PORT, MANAGED_LABEL, NODE_LABEL, firstLine, MAPPED_NODE_PORTS, RUN_LABEL, publishAddress, publishedOn, reachableHost, runNetworkName, subjectAltName, type ClusterInfo, type ClusterProvider, type RunningCluster } from './provider.js'
 
 const API_PORT = 6443
 const NODE_START_TIMEOUT_MS = 180_000
@@ -84,7 +84,7 @@ class NodeContainer extends GenericContainer {
     ;(this.hostConfig as { CgroupnsMode?: string }).CgroupnsMode = 'private'
     this.withPrivilegedMode()
       .withNetwork(network)
-      .withLabels(labels)
+      .withLabels({ ...labels, [NODE_LABEL]: name })
       .withEnvironment({ NODE_NAME: name })
       .withTmpFs({ '/run': 'rw,exec', '/tmp': 'rw,exec', '/var/lib/kubelet': 'rw,exec', '/var/lib/etcd': 'rw' })
       .withWaitStrategy(Wait.forLogMessage('kube-node: ready'))

@@ -10,7 +10,7 @@ export const PROVIDER_NAMES: readonly ProviderName[] = ['k3s', 'local', 'kubecon
 // process), the local cluster's Ingress NodePort, the labels on everything a run creates and its
 // network's name: one definition for the build, the providers, the reaper and `clean`.
 import { MAPPED_NODE_PORTS } from '#images/lib/cluster-constants.mjs'
-export { INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, RUN_LABEL, runNetworkName } from '#images/lib/cluster-constants.mjs'
+export { INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, NODE_LABEL, RUN_LABEL, runNetworkName } from '#images/lib/cluster-constants.mjs'
 
 export interface ClusterRequest {
   runId: string

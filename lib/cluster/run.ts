@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { serveClusterControl, type ControlServer } from './control.js'
 import { chooseProvider } from './choose.js'
+import { monitorNodes } from './node-monitor.js'
 import type { ClusterInfo, RunningCluster } from './provider.js'
 
 export interface RunOptions {
@@ -14,6 +15,8 @@ export interface RunOptions {
   cluster?: string
   /** Nodes to start with (default: KUBE_SCENARIOS_NODES, else 1; scenarios grow it on demand). */
   nodes?: number
+  /** false: `auto` never chooses the kubeconfig named by KUBE_SCENARIOS_KUBECONFIG (a cluster of our own is wanted). */
+  borrow?: boolean
   /** Keep the run's namespaces for debugging (default: KUBE_SCENARIOS_KEEP_NAMESPACES=1). */
   keepNamespaces?: boolean
   log?: (line: string) => void
@@ -27,7 +30,7 @@ export interface Run {
 
 export async function startRun(options: RunOptions = {}): Promise<Run> {
   const log = options.log ?? ((line: string) => console.log(`[kube-scenarios] ${line}`))
-  const provider = await chooseProvider(options.cluster ?? process.env.KUBE_SCENARIOS_CLUSTER ?? 'auto', log)
+  const provider = await chooseProvider(options.cluster ?? process.env.KUBE_SCENARIOS_CLUSTER ?? 'auto', log, { borrow: options.borrow ?? true })
   const runId = `${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(3).toString('hex')}`
   const keepNamespaces = options.keepNamespaces ?? process.env.KUBE_SCENARIOS_KEEP_NAMESPACES === '1'
   const reaper = startReaper(runId, log)
@@ -41,10 +44,13 @@ export async function startRun(options: RunOptions = {}): Promise<Run> {
   }
   log(`cluster ${runId} ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${cluster.info.kubernetesVersion}, ${cluster.nodeCount()} node(s)`)
   reaper.watchNamespaces(cluster.info.kubeconfig, keepNamespaces)
+  const monitor = await monitorNodes({ runId, kubeconfig: cluster.info.kubeconfig, ownsContainers: provider.name !== 'kubeconfig', log })
   const control: ControlServer = await serveClusterControl(cluster)
   let stopping: Promise<void> | undefined
   const stop = () =>
     (stopping ??= (async () => {
+      // The run stops its own nodes now: not a loss.
+      monitor.stop()
       await control.close()
       const stopped = await cluster.stop().then(
         () => true,

@@ -116,5 +116,6 @@ describe('a torn state file gives one warning and the run goes on', () => {
       else process.env.KUBE_SCENARIOS_CACHE = previous
     }
     expect(existsSync(path.join(cache, 'local-cluster.json'))).toBe(false)
-  })
+    // Importing the provider (testcontainers, client-node) takes seconds on a busy machine.
+  }, 60_000)
 })

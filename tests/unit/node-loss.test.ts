@@ -1,0 +1,36 @@
+// How a lost node is recognised and named: the run's annotation after its container exited, or
+// the node controller's Ready=Unknown; and how a container's exit is described.
+import { describe, expect, test } from 'vitest'
+import { exitReason } from '../../lib/cluster/node-monitor.js'
+import { NODE_LOST_ANNOTATION, NodeLostError, describeLoss, lossOf } from '../../lib/node-loss.js'
+import type { ObservedObject } from '../../lib/wait.js'
+
+const node = (name: string, extra: { annotations?: Record<string, string>; ready?: { status: string; message?: string; lastTransitionTime?: string } }): ObservedObject => ({
+  apiVersion: 'v1',
+  kind: 'Node',
+  metadata: { name, uid: name, resourceVersion: '1', annotations: extra.annotations },
+  status: { conditions: extra.ready ? [{ type: 'Ready', ...extra.ready }] : [] },
+})
+
+describe('node loss', () => {
+  test('a container exit is described with its signal, and out of memory when Docker said so', () => {
+    expect(exitReason('137', false)).toBe('container exited: exit code 137 (SIGKILL)')
+    expect(exitReason('143', false)).toBe('container exited: exit code 143 (SIGTERM)')
+    expect(exitReason('1', false)).toBe('container exited: exit code 1')
+    expect(exitReason('137', true)).toBe('container exited: exit code 137 (SIGKILL), out of memory')
+  })
+
+  test('the run\'s annotation names the time and reason; Ready=Unknown is a loss; Ready=False (a node still joining) is not', () => {
+    const annotated = node('w1', { annotations: { [NODE_LOST_ANNOTATION]: JSON.stringify({ at: '2026-12-02T21:40:02.123Z', reason: 'container exited: exit code 137 (SIGKILL)' }) }, ready: { status: 'True' } })
+    expect(describeLoss(lossOf(annotated)!)).toBe('node w1 lost at 21:40:02.123 (container exited: exit code 137 (SIGKILL))')
+    const silent = node('w2', { ready: { status: 'Unknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: '2026-12-02T21:41:00Z' } })
+    expect(describeLoss(lossOf(silent)!)).toBe('node w2 lost at 21:41:00.000 (NotReady: Kubelet stopped posting node status.)')
+    expect(lossOf(node('w3', { ready: { status: 'False', message: 'container runtime network not ready' } }))).toBeUndefined()
+    expect(lossOf(node('w4', { ready: { status: 'True' } }))).toBeUndefined()
+  })
+
+  test('the wait\'s error says what was lost, what was awaited and which of its pods ran there', () => {
+    const error = new NodeLostError({ node: 'w1', at: Date.parse('2026-12-02T21:40:02.123Z'), reason: 'container exited: exit code 137 (SIGKILL)' }, 'exactly 3 pods matching app=web are Ready', ['web-1', 'web-2'])
+    expect(error.message).toBe('node w1 lost at 21:40:02.123 (container exited: exit code 137 (SIGKILL)) while waiting until exactly 3 pods matching app=web are Ready; its pods there: web-1, web-2')
+  })
+})

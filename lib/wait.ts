@@ -223,6 +223,8 @@ export async function waitFor<T>(clients: Clients, condition: Condition<T>, opti
   let last: ObservedObject[] = []
   let settle!: { resolve: (value: T) => void; reject: (error: unknown) => void }
   const done = new Promise<T>((resolve, reject) => (settle = { resolve, reject }))
+  // It may settle (a node lost) while the watch is still starting, before the caller holds it.
+  done.catch(() => undefined)
   let finished = false
   const finish = (action: () => void) => {
     if (finished) return
@@ -235,6 +237,7 @@ export async function waitFor<T>(clients: Clients, condition: Condition<T>, opti
   const stopFollowingLosses = nodeLosses(clients).subscribe((loss) => {
     void dependentPods(clients, condition.selection, loss.node).then(
       (pods) => pods && finish(() => settle.reject(new NodeLostError(loss, condition.description, pods))),
+      // The pods cannot be listed now (the API server is down too): the wait goes on.
       () => undefined,
     )
   })

@@ -1,4 +1,5 @@
 // Named conditions for waitFor: one general shape (selection + predicate), one line each.
+import { lossOf } from './node-loss.js'
 import type { Condition, ObservedObject, Selection } from './wait.js'
 
 type Check<T> = (objects: ObservedObject[]) => T | undefined
@@ -143,13 +144,13 @@ export function objectsMatch(selection: Selection, description: string, predicat
   )
 }
 
-/** Nodes that are Ready, once there are at least `count`. */
+/** Nodes that are Ready, once there are at least `count`. A lost node (lib/node-loss.ts) is not Ready, whatever its last status said. */
 export function nodesReady(count: number): Condition<ObservedObject[]> {
   return condition(
     `${count} nodes are Ready`,
     { apiVersion: 'v1', kind: 'Node' },
     (nodes) => {
-      const ready = nodes.filter((n) => statusCondition(n, 'Ready')?.status === 'True')
+      const ready = nodes.filter((n) => statusCondition(n, 'Ready')?.status === 'True' && !lossOf(n))
       return ready.length >= count ? ready : undefined
     },
     (nodes) => nodes.map((n) => `${n.metadata.name}: ${JSON.stringify(((n.status?.conditions ?? []) as Array<{ type: string; status: string }>).map((c) => `${c.type}=${c.status}`))}`).join('; '),

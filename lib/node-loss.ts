@@ -54,15 +54,21 @@ export class NodeLostError extends Error {
 
 /**
  * The pods of the selection's namespace on the lost node that are still meant to run (undefined:
- * the wait does not depend on that node). A wait on Nodes depends on every node.
+ * the wait does not depend on that node).
  */
 export async function dependentPods(clients: Clients, selection: Selection, node: string): Promise<string[] | undefined> {
-  if (selection.kind === 'Node') return []
-  if (!selection.namespace) return undefined
-  const { items } = await clients.core.listNamespacedPod({ namespace: selection.namespace, fieldSelector: `spec.nodeName=${node}` })
+  // Waits on Nodes are decided by the nodes' own state (nodesReady does not count a lost node).
+  if (!selection.namespace || !RUN_ON_PODS.has(selection.kind)) return undefined
+  // A wait on pods depends on those it selects; one on a workload or Service on any of the namespace's.
+  const labelSelector = selection.kind === 'Pod' ? selection.labelSelector : undefined
+  const fieldSelector = [`spec.nodeName=${node}`, selection.kind === 'Pod' && selection.name ? `metadata.name=${selection.name}` : undefined].filter(Boolean).join(',')
+  const { items } = await clients.core.listNamespacedPod({ namespace: selection.namespace, fieldSelector, labelSelector })
   const running = items.filter((pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed').map((pod) => pod.metadata!.name!)
   return running.length ? running : undefined
 }
+
+/** Kinds whose state comes from pods (their status, endpoints, volumes bound to a node). */
+const RUN_ON_PODS = new Set(['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Service', 'Endpoints', 'EndpointSlice', 'PersistentVolumeClaim', 'HorizontalPodAutoscaler'])
 
 type LossListener = (loss: NodeLoss) => void
 
@@ -78,8 +84,11 @@ class NodeLossTracker {
 
   constructor(private readonly clients: Clients) {}
 
-  /** Calls `listener` for every lost node, those lost already included; returns the unsubscribe. */
-  subscribe(listener: LossListener): () => void {
+  /**
+   * Calls `listener` for every node lost from now on, and at once for those already lost;
+   * `listed` settles once the nodes were listed (the losses known before the wait began).
+   */
+  subscribe(listener: LossListener): { listed: Promise<void>; unsubscribe: () => void } {
     clearTimeout(this.idle)
     this.listeners.add(listener)
     for (const loss of this.lost.values()) listener(loss)
@@ -87,16 +96,18 @@ class NodeLossTracker {
       // Nodes cannot be listed (a borrowed cluster's RBAC): losses go unnoticed, waits still time out.
       return undefined
     })
-    return () => {
-      this.listeners.delete(listener)
-      if (this.listeners.size > 0) return
-      this.idle = setTimeout(() => {
-        const watch = this.watch
-        this.watch = undefined
-        void watch?.then((handle) => handle?.stop())
-      }, LINGER_MS)
-      this.idle.unref()
-    }
+    return { listed: this.watch.then(() => undefined), unsubscribe: () => this.unsubscribe(listener) }
+  }
+
+  private unsubscribe(listener: LossListener): void {
+    this.listeners.delete(listener)
+    if (this.listeners.size > 0) return
+    this.idle = setTimeout(() => {
+      const watch = this.watch
+      this.watch = undefined
+      void watch?.then((handle) => handle?.stop())
+    }, LINGER_MS)
+    this.idle.unref()
   }
 
   private readonly observe = (nodes: ObservedObject[]): void => {

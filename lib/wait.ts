@@ -234,20 +234,33 @@ export async function waitFor<T>(clients: Clients, condition: Condition<T>, opti
     stopFollowingLosses()
     action()
   }
-  const stopFollowingLosses = nodeLosses(clients).subscribe((loss) => {
-    void dependentPods(clients, condition.selection, loss.node).then(
-      (pods) => pods && finish(() => settle.reject(new NodeLostError(loss, condition.description, pods))),
-      // The pods cannot be listed now (the API server is down too): the wait goes on.
-      () => undefined,
-    )
-  })
+  let stopFollowingLosses = () => {}
+
   const timer = setTimeout(async () => {
     const evidence = options.evidence ? await options.evidence().catch(() => undefined) : undefined
     const explanation = condition.explain?.(last)
     finish(() => settle.reject(new WaitTimeoutError(condition.description, timeoutMs, last, explanation, evidence)))
   }, timeoutMs)
 
+  const lossChecks: Array<Promise<void>> = []
+  // Only pods depend on nodes: a wait outside a namespace (Nodes, Namespaces) follows no losses.
+  const losses = !condition.selection.namespace ? { listed: Promise.resolve(), unsubscribe: () => {} } : nodeLosses(clients).subscribe((loss) => {
+    lossChecks.push(
+      dependentPods(clients, condition.selection, loss.node).then(
+        (pods) => void (pods && finish(() => settle.reject(new NodeLostError(loss, condition.description, pods)))),
+        // The pods cannot be listed now (the API server is down too): the wait goes on.
+        () => undefined,
+      ),
+    )
+  })
+  stopFollowingLosses = losses.unsubscribe
+
   try {
+    // Pods of a node lost before the wait began cannot satisfy it: their status is the dead
+    // node's last word. Those losses are decided before the first evaluation.
+    await losses.listed
+    await Promise.all(lossChecks)
+    if (finished) return done
     const evaluate = (objects: ObservedObject[]) => {
         last = objects
         let result: T | undefined

@@ -84,15 +84,14 @@ describe('faults', () => {
 
     const { error, namedAfterMs } = await s.step(`wait for a third pod; kill node ${worker}'s container meanwhile`, async () => {
       // Never satisfied (the Deployment wants two): only the node's loss may end it before its timeout.
-      const waiting = s.waitFor(podsReady(s.namespace, 'app=pinned', 3), { timeoutMs: 300_000 })
-      const killedAt = Date.now()
-      await $({ quiet: true })`docker kill ${container}`
-      s.timeline.note(`docker kill ${container} (node ${worker})`)
-      const outcome = await waiting.then(
+      const outcome = s.waitFor(podsReady(s.namespace, 'app=pinned', 3), { timeoutMs: 300_000 }).then(
         () => new Error('the wait was satisfied'),
         (e: unknown) => e,
       )
-      return { error: outcome, namedAfterMs: Date.now() - killedAt }
+      const killedAt = Date.now()
+      await $({ quiet: true })`docker kill ${container}`
+      s.timeline.note(`docker kill ${container} (node ${worker})`)
+      return { error: await outcome, namedAfterMs: Date.now() - killedAt }
     })
     expect(error).toBeInstanceOf(NodeLostError)
     const lost = error as NodeLostError
@@ -119,7 +118,10 @@ describe('faults', () => {
       // k3s runs kube-apiserver inside its server process: it cannot restart without the node.
       context.skip(`${s.cluster.provider} cannot restart kube-apiserver alone (k3s embeds it in its server process)`)
     }
-    const server = (await s.waitFor(nodesReady(1))).sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''))[0]!.metadata.name
+    // The server registered first.
+    const { items: nodes } = await s.api.core.listNode()
+    const registered = (node: (typeof nodes)[number]) => new Date(node.metadata?.creationTimestamp ?? 0).getTime()
+    const server = nodes.sort((a, b) => registered(a) - registered(b))[0]!.metadata!.name!
     await s.applyObjects('watched', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watched' }, data: { step: 'before' } })
     const seen: string[] = []
     let gaps = 0
@@ -133,12 +135,16 @@ describe('faults', () => {
     const verdict = await s
       .during(observer, async () => {
         await s.step(`restart kube-apiserver on ${server}`, async () => {
-          await $({ quiet: true })`docker exec ${await containerOf(server)} kube-node restart kube-apiserver`
+          // Killed (a crash): a graceful stop waits up to a minute for in-flight requests.
+          await $({ quiet: true })`docker exec ${await containerOf(server)} kube-node restart kube-apiserver KILL`
           // Down, then up again: answered by the restarted server.
           await retryUntil(
             async () => {
-              const ready = await s.api.raw.request<string>('GET', '/readyz').catch(() => undefined)
-              return ready === undefined ? { reason: 'not answering yet' } : { value: true }
+              const ready = await s.api.raw.request('GET', '/readyz').then(
+                () => true,
+                (error: Error) => error.message,
+              )
+              return ready === true ? { value: true } : { reason: `not ready yet: ${ready}` }
             },
             { description: 'kube-apiserver answers /readyz again', timeoutMs: 120_000, retryMs: 500 },
           )

@@ -10,7 +10,7 @@ export { SurgeBound, describeMoment, type SurgeVerdict, type MomentAboveBound } 
 export { deletePod, exec, logs, portForward, type PortForward } from './pods.js'
 export { kubectl, parseRolloutHistory, DEFAULT_KUBECTL_TIMEOUT_MS, type KubectlResult } from './kubectl.js'
 export { httpGet, waitForHttp, type HttpResponse } from './http.js'
-export { startHttpLoad, startLoadGenerator, type LoadResult, type LoadSample, type Window } from './load.js'
+export { startHttpLoad, startLoadGenerator, withLoadTurn, type LoadResult, type LoadSample, type Window } from './load.js'
 export { addNode, ensureNodes } from './cluster/control.js'
 export { kubeconfigForBorrowing } from './cluster/kubeconfig.js'
 export { ingressUrlOf, nodePortUrlOf, UnsupportedByProviderError, type ClusterInfo } from './cluster/provider.js'

@@ -2,7 +2,10 @@
 // port-forward), sampled over time; and an in-cluster load generator for CPU-driven scaling.
 import autocannon from 'autocannon'
 import { get as httpGet, type ClientRequest } from 'node:http'
+import path from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { CACHE_DIR } from '#images/lib/paths.mjs'
+import { withFileLock } from '#images/lib/state-files.mjs'
 import type { Clients } from './api.js'
 import { applyFixtures, type KubeObject } from './fixtures.js'
 import type { Timeline } from './timeline.js'
@@ -216,6 +219,17 @@ function startPerRequestLoad(options: HttpLoadOptions, record: (outcome: Request
 }
 
 /** Nearest-rank percentile; 0 for no values. */
+/**
+ * Runs `body` when no other run on this machine measures load: two load measurements at once
+ * share the same cores and skew each other's latencies (two `npm test` side by side on 2 cores
+ * timed requests out). The other waits its turn (a machine-wide lock).
+ */
+export function withLoadTurn<T>(body: () => Promise<T>): Promise<T> {
+  return withFileLock(LOAD_TURN_LOCK, body)
+}
+
+const LOAD_TURN_LOCK = path.join(CACHE_DIR, 'load-turn')
+
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return 0
   const sorted = [...values].sort((a, b) => a - b)

@@ -11,6 +11,7 @@ import {
   rolloutHistory,
   setImage,
   startHttpLoad,
+  withLoadTurn,
   useScenario,
   waitForHttp,
   type ObservedObject,
@@ -272,19 +273,23 @@ describe.concurrent('rolling-update', () => {
     // A new connection per request: kube-proxy then routes each request by the current endpoints.
     // A request unanswered for 2 s counts as failed: a stalled Service is an outage too.
     const loadOptions = { connections: 4, connectionPerRequest: true, requestTimeoutMs: 2000, timeline: s.timeline }
-    const rolling = await s.step('rolling update under load', async () => {
-      const load = startHttpLoad({ ...loadOptions, url: nodePortUrlOf(s.cluster, 30083), seriesPrefix: 'rolling' })
-      await setImage(s.api, ref('served-rolling'), 'nginx', 'nginx:1.28', { imageOverrides: s.cluster.imageOverrides })
-      await s.waitFor(deploymentRolledOut(s.namespace, 'served-rolling', 3))
-      await s.waitFor(podsReady(s.namespace, 'app=served-rolling', 3), { timeoutMs: 180_000 })
-      return load.stop()
-    })
-    const recreate = await s.step('Recreate under load', async () => {
-      const load = startHttpLoad({ ...loadOptions, url: nodePortUrlOf(s.cluster, 30084), seriesPrefix: 'recreate' })
-      await setImage(s.api, ref('served-recreate'), 'nginx', 'nginx:1.28', { imageOverrides: s.cluster.imageOverrides })
-      await s.waitFor(deploymentRolledOut(s.namespace, 'served-recreate', 3), { timeoutMs: 180_000 })
-      await s.waitFor(podsReady(s.namespace, 'app=served-recreate', 3), { timeoutMs: 180_000 })
-      return load.stop()
+    // Another run on this machine measuring load at the same time would skew these latencies.
+    const { rolling, recreate } = await withLoadTurn(async () => {
+      const rolling = await s.step('rolling update under load', async () => {
+        const load = startHttpLoad({ ...loadOptions, url: nodePortUrlOf(s.cluster, 30083), seriesPrefix: 'rolling' })
+        await setImage(s.api, ref('served-rolling'), 'nginx', 'nginx:1.28', { imageOverrides: s.cluster.imageOverrides })
+        await s.waitFor(deploymentRolledOut(s.namespace, 'served-rolling', 3))
+        await s.waitFor(podsReady(s.namespace, 'app=served-rolling', 3), { timeoutMs: 180_000 })
+        return load.stop()
+      })
+      const recreate = await s.step('Recreate under load', async () => {
+        const load = startHttpLoad({ ...loadOptions, url: nodePortUrlOf(s.cluster, 30084), seriesPrefix: 'recreate' })
+        await setImage(s.api, ref('served-recreate'), 'nginx', 'nginx:1.28', { imageOverrides: s.cluster.imageOverrides })
+        await s.waitFor(deploymentRolledOut(s.namespace, 'served-recreate', 3), { timeoutMs: 180_000 })
+        await s.waitFor(podsReady(s.namespace, 'app=served-recreate', 3), { timeoutMs: 180_000 })
+        return load.stop()
+      })
+      return { rolling, recreate }
     })
     s.timeline.note(`rolling: ${rolling.requests} requests, ${rolling.errors} errors, ${rolling.non2xx} non-2xx, p50 ${Math.round(rolling.latency.p50Ms)} ms, p99 ${Math.round(rolling.latency.p99Ms)} ms`)
     s.timeline.note(`recreate: ${recreate.requests} requests, ${recreate.errors} errors, ${recreate.non2xx} non-2xx, outage ${Math.round(recreate.outageMs)} ms`)

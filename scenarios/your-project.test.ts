@@ -7,6 +7,7 @@ import path from 'node:path'
 import { afterAll, describe, expect } from 'vitest'
 import { $ } from 'zx'
 import { kubeconfigForBorrowing, useScenario } from '../lib/index.js'
+import { withFileLock } from '#images/lib/state-files.mjs'
 import { REPOSITORY, environmentOfNestedRun } from './nested-run.js'
 
 const s = useScenario('your-project')
@@ -17,7 +18,9 @@ describe('your-project', () => {
   s.test('the packed package installs into an empty project, init scaffolds it, and its example passes on this cluster', async () => {
     const project = path.join(work, 'project')
     const tarball = await s.step('npm pack (builds dist/)', async () => {
-      const packed = await $({ cwd: REPOSITORY, quiet: true })`npm pack --pack-destination ${work} --json`
+      // Packing builds dist/ in the checkout and removes it after: another run of this checkout
+      // packing at the same time would find it half-built or gone. One pack at a time.
+      const packed = await withFileLock(path.join(REPOSITORY, 'dist'), () => $({ cwd: REPOSITORY, quiet: true })`npm pack --pack-destination ${work} --json`)
       return path.join(work, (JSON.parse(packed.stdout) as Array<{ filename: string }>)[0]!.filename)
     })
     const vitestVersion = (await $({ cwd: REPOSITORY, quiet: true })`node -p ${'require("vitest/package.json").version'}`).stdout.trim()

@@ -25,8 +25,36 @@ const dockerAnswers = async () => (await $({ nothrow: true, quiet: true })`docke
  */
 export const MACHINE_SETUP_LOCK = path.join(CACHE_DIR, 'machine-setup')
 
+/**
+ * Every node container's kubelet, kube-proxy and containerd hold inotify instances of the host's
+ * user: Debian's 128 are used up by a few clusters at once (two runs, a held `up`, a fault file's
+ * own cluster), and kube-proxy then fails with "too many open files". kind's known-issues page
+ * recommends these values.
+ */
+const INOTIFY_LIMITS = { max_user_instances: 512, max_user_watches: 524288 }
+
+/**
+ * Raises the host's inotify limits to INOTIFY_LIMITS where they are lower: as root on Linux it
+ * does so (and says it); elsewhere it says what to run.
+ * @param {Log} log
+ */
+export async function ensureInotifyLimits(log) {
+  if (process.platform !== 'linux') return
+  for (const [name, wanted] of Object.entries(INOTIFY_LIMITS)) {
+    const file = `/proc/sys/fs/inotify/${name}`
+    const current = Number((await fs.readFile(file, 'utf8').catch(() => '')).trim())
+    if (!current || current >= wanted) continue
+    if (process.getuid?.() === 0 && (await fs.writeFile(file, String(wanted)).then(() => true, () => false))) {
+      log(`raised fs.inotify.${name} from ${current} to ${wanted} (several clusters at once need it)`)
+    } else {
+      log(`fs.inotify.${name} is ${current}: several clusters at once may fail with "too many open files"; raise it: sudo sysctl fs.inotify.${name}=${wanted}`)
+    }
+  }
+}
+
 /** @param {{ log?: Log }} [options] */
 export async function ensureDocker({ log = defaultLog } = {}) {
+  await ensureInotifyLimits(log)
   if (await dockerAnswers()) return
   await withFileLock(MACHINE_SETUP_LOCK, () => startDocker(log), { onWait: (owner) => log(`waiting for another process setting up Docker (${owner})`) })
 }

@@ -1,6 +1,6 @@
 // Shared state files under concurrency and corruption: processes writing at once leave whole
 // files, and a torn file that only informs gives one warning and the run goes on.
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -25,28 +25,36 @@ describe('state files shared by processes', () => {
     expect(recorded['step-7']?.seconds).toBe(8)
     // No temporary or lock files are left beside it.
     expect(readdirSync(cache)).toEqual(['build-timings.json'])
-  }, 60_000)
+    // 20 node processes starting at once take a while on 2 busy cores.
+  }, 180_000)
 
   it('two processes building one cached step at once: it is built once, the other waits and says by whom', async () => {
     const cache = mkdtempSync(path.join(tmpdir(), 'ks-step-'))
     const cacheModule = path.join(IMAGES_LIB, 'cache.mjs')
+    // The first holds the step until the test releases it, after the second said it waits.
     const script = (label: string) => `
-      import { appendFileSync } from 'node:fs'
+      import { appendFileSync, existsSync, writeFileSync } from 'node:fs'
       import { cachedStep } from '${cacheModule}'
-      const result = await cachedStep('slow', ['inputs'], async (out) => {
+      const result = await cachedStep('slow', ['inputs'], async () => {
         appendFileSync('${cache}/produced', '${label}\\n')
-        await new Promise((resolve) => setTimeout(resolve, 1500))
+        writeFileSync('${cache}/building', '')
+        while (!existsSync('${cache}/release')) await new Promise((resolve) => setTimeout(resolve, 50))
       })
       console.log(JSON.stringify({ label: '${label}', cached: result.cached, builtElsewhere: result.builtElsewhere }))`
     const first = node(cache, script('a'))
-    await new Promise((resolve) => setTimeout(resolve, 400))
-    const second = await node(cache, script('b'))
+    await vi.waitFor(() => expect(existsSync(path.join(cache, 'building'))).toBe(true), { timeout: 30_000, interval: 50 })
+    const second = spawn(process.execPath, ['--input-type=module', '-e', script('b')], { env: { ...process.env, KUBE_SCENARIOS_CACHE: cache } })
+    let secondOut = ''
+    second.stdout.on('data', (chunk: Buffer) => (secondOut += chunk))
+    const secondDone = new Promise((resolve) => second.once('close', resolve))
+    await vi.waitFor(() => expect(secondOut).toMatch(/waiting for slow, being built by another build \(pid \d+\)/), { timeout: 30_000, interval: 50 })
+    writeFileSync(path.join(cache, 'release'), '')
     const firstOut = (await first).stdout
+    await secondDone
     expect(readFileSync(path.join(cache, 'produced'), 'utf8')).toBe('a\n')
     expect(JSON.parse(firstOut.trim().split('\n').at(-1)!)).toEqual({ label: 'a', cached: false, builtElsewhere: false })
-    expect(second.stdout).toMatch(/waiting for slow, being built by another build \(pid \d+\)/)
-    expect(JSON.parse(second.stdout.trim().split('\n').at(-1)!)).toEqual({ label: 'b', cached: true, builtElsewhere: true })
-  }, 60_000)
+    expect(JSON.parse(secondOut.trim().split('\n').at(-1)!)).toEqual({ label: 'b', cached: true, builtElsewhere: true })
+  }, 90_000)
 })
 
 describe('a torn state file gives one warning and the run goes on', () => {
@@ -96,7 +104,7 @@ describe('a torn state file gives one warning and the run goes on', () => {
     )
     const lines = readFileSync(file, 'utf8').trimEnd().split('\n')
     expect(lines.map((l) => (JSON.parse(l) as { runId: string }).runId).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`).sort())
-  }, 60_000)
+  }, 180_000)
 
   it('the local manifest: set aside, the offline cluster counts as not built', async () => {
     const cache = mkdtempSync(path.join(tmpdir(), 'ks-manifest-'))

@@ -218,7 +218,6 @@ function startPerRequestLoad(options: HttpLoadOptions, record: (outcome: Request
   }
 }
 
-/** Nearest-rank percentile; 0 for no values. */
 /**
  * Runs `body` when no other run on this machine measures load: two load measurements at once
  * share the same cores and skew each other's latencies (two `npm test` side by side on 2 cores
@@ -230,6 +229,7 @@ export function withLoadTurn<T>(body: () => Promise<T>): Promise<T> {
 
 const LOAD_TURN_LOCK = path.join(CACHE_DIR, 'load-turn')
 
+/** Nearest-rank percentile; 0 for no values. */
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return 0
   const sorted = [...values].sort((a, b) => a - b)

@@ -53,16 +53,23 @@ export class NodeLostError extends Error {
 }
 
 /**
+ * Whether a wait on this selection can depend on a node: only what runs on pods of a namespace
+ * does (waits on Nodes are decided by the nodes' own state: nodesReady does not count a lost node).
+ */
+export function followsNodeLosses(selection: Selection): boolean {
+  return selection.namespace !== undefined && RUN_ON_PODS.has(selection.kind)
+}
+
+/**
  * The pods of the selection's namespace on the lost node that are still meant to run (undefined:
  * the wait does not depend on that node).
  */
 export async function dependentPods(clients: Clients, selection: Selection, node: string): Promise<string[] | undefined> {
-  // Waits on Nodes are decided by the nodes' own state (nodesReady does not count a lost node).
-  if (!selection.namespace || !RUN_ON_PODS.has(selection.kind)) return undefined
+  if (!followsNodeLosses(selection)) return undefined
   // A wait on pods depends on those it selects; one on a workload or Service on any of the namespace's.
   const labelSelector = selection.kind === 'Pod' ? selection.labelSelector : undefined
   const fieldSelector = [`spec.nodeName=${node}`, selection.kind === 'Pod' && selection.name ? `metadata.name=${selection.name}` : undefined].filter(Boolean).join(',')
-  const { items } = await clients.core.listNamespacedPod({ namespace: selection.namespace, fieldSelector, labelSelector })
+  const { items } = await clients.core.listNamespacedPod({ namespace: selection.namespace!, fieldSelector, labelSelector })
   const running = items.filter((pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed').map((pod) => pod.metadata!.name!)
   return running.length ? running : undefined
 }

@@ -4,7 +4,7 @@
 import * as k8s from '@kubernetes/client-node'
 import type { Clients } from './api.js'
 import type { KubeObject } from './fixtures.js'
-import { NodeLostError, dependentPods, nodeLosses } from './node-loss.js'
+import { NodeLostError, dependentPods, followsNodeLosses, nodeLosses } from './node-loss.js'
 
 /** Which objects a condition observes. */
 export interface Selection {
@@ -225,35 +225,33 @@ export async function waitFor<T>(clients: Clients, condition: Condition<T>, opti
   const done = new Promise<T>((resolve, reject) => (settle = { resolve, reject }))
   // It may settle (a node lost) while the watch is still starting, before the caller holds it.
   done.catch(() => undefined)
+  const lossChecks: Array<Promise<void>> = []
+  const losses = followsNodeLosses(condition.selection)
+    ? nodeLosses(clients).subscribe((loss) => {
+        lossChecks.push(
+          dependentPods(clients, condition.selection, loss.node).then(
+            (pods) => void (pods && finish(() => settle.reject(new NodeLostError(loss, condition.description, pods)))),
+            // The pods cannot be listed now (the API server is down too): the wait goes on.
+            () => undefined,
+          ),
+        )
+      })
+    : { listed: Promise.resolve(), unsubscribe: () => {} }
   let finished = false
   const finish = (action: () => void) => {
     if (finished) return
     finished = true
     clearTimeout(timer)
     handle?.stop()
-    stopFollowingLosses()
+    losses.unsubscribe()
     action()
   }
-  let stopFollowingLosses = () => {}
 
   const timer = setTimeout(async () => {
     const evidence = options.evidence ? await options.evidence().catch(() => undefined) : undefined
     const explanation = condition.explain?.(last)
     finish(() => settle.reject(new WaitTimeoutError(condition.description, timeoutMs, last, explanation, evidence)))
   }, timeoutMs)
-
-  const lossChecks: Array<Promise<void>> = []
-  // Only pods depend on nodes: a wait outside a namespace (Nodes, Namespaces) follows no losses.
-  const losses = !condition.selection.namespace ? { listed: Promise.resolve(), unsubscribe: () => {} } : nodeLosses(clients).subscribe((loss) => {
-    lossChecks.push(
-      dependentPods(clients, condition.selection, loss.node).then(
-        (pods) => void (pods && finish(() => settle.reject(new NodeLostError(loss, condition.description, pods)))),
-        // The pods cannot be listed now (the API server is down too): the wait goes on.
-        () => undefined,
-      ),
-    )
-  })
-  stopFollowingLosses = losses.unsubscribe
 
   try {
     // Pods of a node lost before the wait began cannot satisfy it: their status is the dead

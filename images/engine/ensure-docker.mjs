@@ -38,7 +38,7 @@ const INOTIFY_LIMITS = { max_user_instances: 512, max_user_watches: 524288 }
  * does so (and says it); elsewhere it says what to run.
  * @param {Log} log
  */
-export async function ensureInotifyLimits(log) {
+async function ensureInotifyLimits(log) {
   if (process.platform !== 'linux') return
   for (const [name, wanted] of Object.entries(INOTIFY_LIMITS)) {
     const file = `/proc/sys/fs/inotify/${name}`

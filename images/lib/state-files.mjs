@@ -92,6 +92,21 @@ export function readJsonTolerantly(file, options = {}) {
 }
 
 /**
+ * How every lock here is taken: `file` need not exist; a holder that stops refreshing its lock is
+ * taken to be dead; one that was only blocked hears that its lock was taken over.
+ * @param {string} file
+ * @param {import('./state-files.d.mts').Warn} warn
+ * @returns {import('proper-lockfile').LockOptions}
+ */
+function lockOptions(file, warn) {
+  return {
+    realpath: false,
+    stale: STALE_LOCK_MS,
+    onCompromised: (error) => warn(`the lock on ${file} was taken over (${error.message}): this process was blocked for over ${STALE_LOCK_MS / 1000} s`),
+  }
+}
+
+/**
  * Runs `action` holding the lock of `file` (the lock is `<file>.lock`; `file` itself need not
  * exist). Another holder is waited for; `onWait` hears once which process holds it.
  * @type {typeof import('./state-files.d.mts').withFileLock}
@@ -99,12 +114,7 @@ export function readJsonTolerantly(file, options = {}) {
 export async function withFileLock(file, action, { onWait, warn = defaultWarn } = {}) {
   await mkdir(path.dirname(file), { recursive: true })
   const owner = `${file}.lock-owner`
-  /** @type {import('proper-lockfile').LockOptions} */
-  const options = {
-    realpath: false,
-    stale: STALE_LOCK_MS,
-    onCompromised: (error) => warn(`the lock on ${file} was taken over (${error.message}): this process was blocked for over ${STALE_LOCK_MS / 1000} s`),
-  }
+  const options = lockOptions(file, warn)
   let release
   try {
     release = await lockfile.lock(file, { ...options, retries: 0 })
@@ -131,12 +141,7 @@ export async function withFileLock(file, action, { onWait, warn = defaultWarn } 
 export function withFileLockSync(file, action, { warn = defaultWarn } = {}) {
   mkdirSync(path.dirname(file), { recursive: true })
   const deadline = Date.now() + STALE_LOCK_MS * 2
-  /** @type {import('proper-lockfile').LockOptions} */
-  const options = {
-    realpath: false,
-    stale: STALE_LOCK_MS,
-    onCompromised: (error) => warn(`the lock on ${file} was taken over (${error.message})`),
-  }
+  const options = lockOptions(file, warn)
   let release
   for (let pause = LOCK_POLL_MS.min; ; pause = Math.min(pause * 1.5, LOCK_POLL_MS.max)) {
     try {

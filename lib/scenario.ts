@@ -11,6 +11,7 @@ import { Timeline, type TimelineEntry } from './timeline.js'
 import { resourcesGone } from './conditions.js'
 import { startRun, type Run } from './cluster/run.js'
 import { NodeLostError, describeLoss } from './node-loss.js'
+import { ImagePullError } from './image-pulls.js'
 import { ObservationGapError, describeSelection, waitFor, watchObjects, type Condition, type ObservationGap, type Selection, type WaitOptions, type WatchHandle, type WatchHandlers, type ObservedObject } from './wait.js'
 
 declare module 'vitest' {
@@ -229,7 +230,7 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
       return applyDocuments(objects.map((object, i) => ({ file: `(${origin})`, document: i + 1, object })))
     },
     waitFor(condition, waitOptions = {}) {
-      const { api, namespace } = ready()
+      const { api, namespace, cluster } = ready()
       const timeline = currentTimeline()
       return waitFor(api, condition, {
         evidence: async () => formatEvidence(await collectEvidence(api, namespace)),
@@ -237,6 +238,11 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
         ...waitOptions,
       }).catch((error: unknown) => {
         if (error instanceof NodeLostError) timeline.note(describeLoss(error.loss))
+        if (error instanceof ImagePullError) {
+          timeline.note(error.message.split('\n')[0]!)
+          // The remedy names what this cluster holds in place of pulling (an offline cluster).
+          throw new ImagePullError(error.failures, error.condition, Object.keys(cluster.imageOverrides))
+        }
         throw error
       })
     },

@@ -4,6 +4,7 @@
 import * as k8s from '@kubernetes/client-node'
 import type { Clients } from './api.js'
 import type { KubeObject } from './fixtures.js'
+import { ImagePullError, pullFailures } from './image-pulls.js'
 import { NodeLostError, dependentPods, followsNodeLosses, nodeLosses } from './node-loss.js'
 
 /** Which objects a condition observes. */
@@ -188,6 +189,11 @@ export interface WaitOptions {
   /** Collected on timeout and attached to the error (events, logs...). Must not throw. */
   evidence?: () => Promise<string>
   onTransientError?: (error: unknown) => void
+  /**
+   * The scenario deploys an image that cannot be pulled on purpose (a rollout that must stall):
+   * pull failures in the namespace do not end the wait. Default false: they fail it at once.
+   */
+  expectImagePullFailures?: boolean
 }
 
 /** A wait that ran out of time: what was awaited, what was last seen, and the evidence. */
@@ -215,7 +221,8 @@ export class WaitTimeoutError extends Error {
 
 /**
  * Waits until the condition holds, returning what its check returned. A node lost meanwhile (or
- * before) that runs pods of the wait's namespace ends it at once with NodeLostError.
+ * before) that runs pods of the wait's namespace ends it at once with NodeLostError; a pod of the
+ * namespace whose image cannot be pulled, with ImagePullError.
  */
 export async function waitFor<T>(clients: Clients, condition: Condition<T>, options: WaitOptions = {}): Promise<T> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS
@@ -225,8 +232,22 @@ export async function waitFor<T>(clients: Clients, condition: Condition<T>, opti
   const done = new Promise<T>((resolve, reject) => (settle = { resolve, reject }))
   // It may settle (a node lost) while the watch is still starting, before the caller holds it.
   done.catch(() => undefined)
+  let finished = false
+  let timer: NodeJS.Timeout | undefined
+  // Subscriptions may report at once (what is already known), before they are assigned.
+  let losses = NOT_FOLLOWED
+  let pulls = NOT_FOLLOWED
+  const finish = (action: () => void) => {
+    if (finished) return
+    finished = true
+    clearTimeout(timer)
+    handle?.stop()
+    losses.unsubscribe()
+    pulls.unsubscribe()
+    action()
+  }
   const lossChecks: Array<Promise<void>> = []
-  const losses = followsNodeLosses(condition.selection)
+  losses = followsNodeLosses(condition.selection)
     ? nodeLosses(clients).subscribe((loss) => {
         lossChecks.push(
           dependentPods(clients, condition.selection, loss.node).then(
@@ -236,18 +257,13 @@ export async function waitFor<T>(clients: Clients, condition: Condition<T>, opti
           ),
         )
       })
-    : { listed: Promise.resolve(), unsubscribe: () => {} }
-  let finished = false
-  const finish = (action: () => void) => {
-    if (finished) return
-    finished = true
-    clearTimeout(timer)
-    handle?.stop()
-    losses.unsubscribe()
-    action()
-  }
-
-  const timer = setTimeout(async () => {
+    : NOT_FOLLOWED
+  pulls =
+    followsNodeLosses(condition.selection) && !options.expectImagePullFailures
+      ? pullFailures(clients, condition.selection.namespace!).subscribe((failures) => finish(() => settle.reject(new ImagePullError(failures, condition.description))))
+      : NOT_FOLLOWED
+  if (finished) pulls.unsubscribe()
+  if (!finished) timer = setTimeout(async () => {
     const evidence = options.evidence ? await options.evidence().catch(() => undefined) : undefined
     const explanation = condition.explain?.(last)
     finish(() => settle.reject(new WaitTimeoutError(condition.description, timeoutMs, last, explanation, evidence)))
@@ -256,7 +272,7 @@ export async function waitFor<T>(clients: Clients, condition: Condition<T>, opti
   try {
     // Pods of a node lost before the wait began cannot satisfy it: their status is the dead
     // node's last word. Those losses are decided before the first evaluation.
-    await losses.listed
+    await Promise.all([losses.listed, pulls.listed])
     await Promise.all(lossChecks)
     if (finished) return done
     const evaluate = (objects: ObservedObject[]) => {
@@ -281,6 +297,8 @@ export async function waitFor<T>(clients: Clients, condition: Condition<T>, opti
   }
   return done
 }
+
+const NOT_FOLLOWED: { listed: Promise<void>; unsubscribe: () => void } = { listed: Promise.resolve(), unsubscribe: () => {} }
 
 /** One line per object: kind/name plus its most telling status fields. */
 export function summarizeObject(object: ObservedObject): string {

@@ -14,7 +14,7 @@ import { withFileLock, writeFileAtomic } from './lib/state-files.mjs'
 import { createProgress, minutes } from './lib/progress.mjs'
 import { COLD_BUILD_STEP, estimateOf as estimateIn, readTimings, recordTiming } from './lib/timings.mjs'
 import { GO_PROGRAMS, KUBERNETES_VERSION, buildGoProgram, compileStandardLibrary, goProgramCached, resolveGoProgram } from './go-binaries.mjs'
-import { buildClusterImages, imageSources } from './cluster-images.mjs'
+import { buildClusterImages, imageSources, keepBaseImages } from './cluster-images.mjs'
 import { buildNodeImage, nodeRootfs } from './node-image.mjs'
 import { renderAddons } from './addons.mjs'
 
@@ -34,7 +34,7 @@ import { renderAddons } from './addons.mjs'
  */
 
 /** Steps after the Go programs, with their typical cold duration on 2 cores. */
-const IMAGE_STEPS = { 'pod images': 12, 'add-ons': 1, 'node image': 20 }
+const IMAGE_STEPS = { 'pod images': 12, 'add-ons': 1, 'base images': 4, 'node image': 20 }
 /** Typical cold durations on 2 cores of the steps before and beside the Go groups. */
 const STANDARD_LIBRARY_STEP = 'go standard library'
 const STANDARD_LIBRARY_TYPICAL_S = 70
@@ -184,6 +184,7 @@ async function imageStep(step, typicalS, build) {
 
 const clusterImages = await imageStep('pod images', IMAGE_STEPS['pod images'], (log) => buildClusterImages({ goBins, log }))
 const addons = await imageStep('add-ons', IMAGE_STEPS['add-ons'], (log) => renderAddons({ images: clusterImages.refs, log }))
+await imageStep('base images', IMAGE_STEPS['base images'], keepBaseImages)
 const nodeImage = await imageStep('node image', IMAGE_STEPS['node image'], (log) => buildNodeImage({ goBins, clusterImages, addons, log }))
 
 await writeManifest({

@@ -4,7 +4,9 @@
 import { $ } from 'zx'
 import { chmod, copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { IMAGES_DIR, cachedStep } from './lib/cache.mjs'
+import { CACHE_DIR, IMAGES_DIR, cachedStep, hashInputs } from './lib/cache.mjs'
+import { BASE_IMAGES } from './lib/cluster-constants.mjs'
+import { withFileLock } from './lib/state-files.mjs'
 import { fillPlaceholders } from './lib/placeholders.mjs'
 import { debianPackageFile, debianRootfs } from './lib/rootfs.mjs'
 import { TRAEFIK_VERSION } from './go-binaries.mjs'
@@ -44,6 +46,7 @@ const localRef = (name, tag) => `localhost/kube-scenarios/${name}:${tag}`
  * @property {string} [workdir]
  * @property {string} [user]
  * @property {string[]} [expose] `port` or `port/protocol`
+ * @property {Record<string, string>} [labels]
  */
 
 /**
@@ -156,6 +159,36 @@ export async function buildClusterImages({ goBins, log }) {
   return { archive: path.join(outDir, 'images.tar'), images: overrideMap(), refs: localRefs() }
 }
 
+/** The label on a base image naming what it was made from: a different build replaces it. */
+const BASE_INPUTS_LABEL = 'kube-scenarios.dev/inputs'
+
+/**
+ * Keeps the busybox and Debian images in Docker under their BASE_IMAGES names, for users'
+ * Dockerfiles on a machine that can pull nothing (the cluster's own copies live in its archive).
+ * @param {Log} log
+ */
+export async function keepBaseImages(log) {
+  const sources = await imageSources(log)
+  const ctx = { ...sources, goBins: {} }
+  for (const [name, ref] of Object.entries(BASE_IMAGES)) {
+    const image = IMAGES.find((i) => i.name === name)
+    if (!image) throw new Error(`BASE_IMAGES names ${name}, which is no image of images/cluster-images.mjs`)
+    const inputs = await hashInputs([new URL(import.meta.url).pathname, path.basename(path.dirname(sources.debian)), sources.busybox, ref])
+    const current = async () => (await $q({ nothrow: true })`docker image inspect --format ${`{{index .Config.Labels "${BASE_INPUTS_LABEL}"}}`} ${ref}`).stdout.trim() === inputs
+    if (await current()) {
+      log(`base image ${ref}: cached`)
+      continue
+    }
+    await withFileLock(path.join(CACHE_DIR, `base-image-${name}`), async () => {
+      if (await current()) return log(`base image ${ref}: cached`)
+      const staging = path.join(CACHE_DIR, `base-image-${name}-staging`)
+      await rm(staging, { recursive: true, force: true })
+      await buildImage({ ...image, labels: { [BASE_INPUTS_LABEL]: inputs } }, ctx, staging, log, ref)
+      await rm(staging, { recursive: true, force: true })
+    })
+  }
+}
+
 /**
  * What every image's `fill` may take files from (the rootfs steps are cached).
  * @param {{ goBins: GoBins, log: Log }} opts
@@ -227,8 +260,9 @@ export async function buildImage(image, ctx, staging, log, ref = localRef(image.
  * @param {ClusterImage} image
  * @returns {string[]}
  */
-function importChanges({ entrypoint, cmd, env = [], workdir, user, expose = [] }) {
+function importChanges({ entrypoint, cmd, env = [], workdir, user, expose = [], labels = {} }) {
   return [
+    ...Object.entries(labels).map(([k, v]) => `LABEL ${k}=${v}`),
     `ENV ${PATH_ENV}`,
     ...env.map((e) => `ENV ${e}`),
     ...(entrypoint ? [`ENTRYPOINT ${JSON.stringify(entrypoint)}`] : []),

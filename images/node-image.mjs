@@ -126,8 +126,8 @@ export async function buildNodeImage({ goBins, clusterImages, addons, log }) {
     for (const file of ['containerd.toml', 'cni.template', 'kubelet.yaml', 'kube-proxy.yaml']) {
       await writeFile(path.join(tree, 'etc/kube-scenarios', file), fillPlaceholders(`images/node/${file}`, await readFile(path.join(nodeDir, file), 'utf8')))
     }
-    const { POD_CIDR, SERVICE_CIDR, API_SERVICE_IP } = constants
-    await writeFile(path.join(tree, 'etc/kube-scenarios/cluster.env'), Object.entries({ POD_CIDR, SERVICE_CIDR, API_SERVICE_IP }).map(([k, v]) => `${k}=${v}\n`).join(''))
+    const { POD_CIDR, SERVICE_CIDR, API_SERVICE_IP, NODE_IMAGE_ARCHIVES_DIR } = constants
+    await writeFile(path.join(tree, 'etc/kube-scenarios/cluster.env'), Object.entries({ POD_CIDR, SERVICE_CIDR, API_SERVICE_IP, NODE_IMAGE_ARCHIVES_DIR }).map(([k, v]) => `${k}=${v}\n`).join(''))
     for (const addon of addons) await add(addon, `etc/kube-scenarios/addons/${path.basename(addon)}`)
     log(`node image ${ref}: loading the cluster's images into containerd's store`)
     await preloadImages(/** @type {string} */ (goBins.containerd), clusterImages.archive, path.join(tree, CONTAINERD_ROOT))

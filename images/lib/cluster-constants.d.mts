@@ -11,3 +11,6 @@ export declare const API_SERVICE_IP: string
 export declare const DNS_SERVICE_IP: string
 export declare const MAPPED_NODE_PORTS: readonly number[]
 export declare const INGRESS_NODE_PORT: number
+export declare const NODE_IMAGE_ARCHIVES_DIR: string
+export declare const K3S_IMAGE_ARCHIVES_DIR: string
+export declare const BASE_IMAGES: { readonly busybox: string; readonly debian: string }

@@ -30,3 +30,17 @@ export const DNS_SERVICE_IP = '10.96.0.10'
 export const MAPPED_NODE_PORTS = [30080, 30081, 30082, 30083, 30084, 30085, 30086, 30087, 30088, 30089]
 /** Where the cluster's Ingress controller listens (one of MAPPED_NODE_PORTS). */
 export const INGRESS_NODE_PORT = 30081
+
+/**
+ * Where a node looks for image archives to import before its kubelet starts: images loaded into a
+ * running cluster (`kube-scenarios load`) reach nodes added later this way. k3s imports the same
+ * way from its own folder.
+ */
+export const NODE_IMAGE_ARCHIVES_DIR = '/var/lib/kube-scenarios/images'
+export const K3S_IMAGE_ARCHIVES_DIR = '/var/lib/rancher/k3s/agent/images'
+
+/**
+ * The offline build keeps these in Docker under these names, so that `FROM` works on a machine
+ * that can pull nothing (they are what the cluster runs for busybox:1.36 and debian:12).
+ */
+export const BASE_IMAGES = { busybox: 'kube-scenarios/busybox:1.36', debian: 'kube-scenarios/debian:12' }

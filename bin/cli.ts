@@ -44,6 +44,11 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
       Starts a cluster and holds it until Ctrl-C or \`down\`: writes its kubeconfig (0600),
       prints \`export KUBECONFIG=…\`, its NodePort and Ingress URLs and how to run scenarios
       against it (run --cluster kubeconfig --kubeconfig FILE, which can grow it too).
+  kube-scenarios load IMAGE... [--run RUN_ID]
+      Puts images of this machine's Docker (e.g. \`docker build -t myapp:dev .\`) into every
+      node of a held cluster (KUBECONFIG's, else the only one held here, or --run's), and into
+      nodes it adds later; prints size, node and seconds per image. A run's own cluster loads
+      the images named in kubeScenarios({ images }) or useScenario(recipe, { images }).
   kube-scenarios down [--run RUN_ID]
       Stops a held cluster (the only one, or the one named) and removes everything it created.
   kube-scenarios kubectl [--run RUN_ID] ARGS...
@@ -65,7 +70,7 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
 
 type Command = (args: string[]) => Promise<number>
 
-const COMMANDS: Record<string, Command> = { run, soak: soakRuns, conformance: runConformance, bench: runBench, init: scaffold, up: holdUp, down: holdDown, kubectl: runKubectl, report, clean: sweep }
+const COMMANDS: Record<string, Command> = { run, soak: soakRuns, conformance: runConformance, bench: runBench, init: scaffold, up: holdUp, down: holdDown, load: loadIntoHeld, kubectl: runKubectl, report, clean: sweep }
 
 /** Runs one command line; returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -202,6 +207,14 @@ async function holdDown(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { run: { type: 'string' } } })
   const { down } = await import('./hold.js')
   await down(values.run)
+  return 0
+}
+
+async function loadIntoHeld(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { run: { type: 'string' } } })
+  if (positionals.length === 0) throw new Error('load takes the images to load, e.g. `kube-scenarios load myapp:dev`')
+  const { load } = await import('./hold.js')
+  await load(positionals, values.run)
   return 0
 }
 

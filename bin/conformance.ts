@@ -5,12 +5,12 @@
 // every node's containerd, runs the suite with ginkgo's parallel processes, and reads ginkgo's
 // JUnit back. What it selects: conformance-plan.ts.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs'
+import { createWriteStream, existsSync, readFileSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import { RUN_LABEL } from '#images/lib/cluster-constants.mjs'
+import { LOCAL_NODE_RUNTIME, importArchive } from '../lib/cluster/images.js'
 import { readHeldCluster } from '../lib/cluster/kubeconfig.js'
 import type { ClusterInfo } from '../lib/cluster/provider.js'
 import { startRun } from '../lib/cluster/run.js'
@@ -118,15 +118,7 @@ async function loadTestImages(info: ClusterInfo, archive: string, log: (line: st
   const started = Date.now()
   const nodes = (await output('docker', ['ps', '--quiet', '--filter', `label=${RUN_LABEL}=${runId}`])).split('\n').filter(Boolean)
   if (nodes.length === 0) throw new Error(`no node container is labelled ${RUN_LABEL}=${runId}`)
-  for (const node of nodes) {
-    const ctr = spawn('docker', ['exec', '-i', node, 'ctr', '-n', 'k8s.io', 'images', 'import', '--no-unpack', '-'], { stdio: ['pipe', 'ignore', 'pipe'] })
-    const said: Buffer[] = []
-    ctr.stderr.on('data', (chunk: Buffer) => said.push(chunk))
-    const [piped, exited] = await Promise.allSettled([pipeline(createReadStream(archive), ctr.stdin), exitOf(ctr)])
-    const code = exited.status === 'fulfilled' ? exited.value : String(exited.reason)
-    if (code !== 0) throw new Error(`loading the test images into node ${node} failed (exit ${code}): ${Buffer.concat(said).toString().trim()}`)
-    if (piped.status === 'rejected') throw new Error(`loading the test images into node ${node} failed: ${(piped.reason as Error).message}`)
-  }
+  for (const node of nodes) await importArchive(node, archive, LOCAL_NODE_RUNTIME, `the test images into node ${node}`)
   log(`conformance: test images loaded into ${nodes.length} node(s) in ${formatDuration(Date.now() - started)}`)
 }
 

@@ -9,7 +9,10 @@ import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { CACHE_DIR, LOCAL_MANIFEST } from '#images/lib/paths.mjs'
 import { readJsonTolerantly, writeFileAtomic } from '#images/lib/state-files.mjs'
-import { heldClusterOf, kubeconfigForBorrowing, type HeldCluster } from '../lib/cluster/kubeconfig.js'
+import { BASE_IMAGES } from '#images/lib/cluster-constants.mjs'
+import { loadImages } from '../lib/cluster/control.js'
+import { describeLoad } from '../lib/cluster/images.js'
+import { NOT_OURS_TO_LOAD, heldClusterOf, kubeconfigForBorrowing, type HeldCluster } from '../lib/cluster/kubeconfig.js'
 import { startRun } from '../lib/cluster/run.js'
 
 export const HELD_DIR = path.join(CACHE_DIR, 'clusters')
@@ -84,6 +87,7 @@ export function heldClusterText(held: HeldCluster, version: string, kubeconfigFi
     ...(Object.keys(held.imageOverrides).length
       ? [`  images:     upstream references are rewritten to local ones; KUBE_SCENARIOS_IMAGE_OVERRIDES=${LOCAL_MANIFEST} for tools that need the map (runs through this kubeconfig read it from there)`]
       : []),
+    `  your image: docker build -t myapp:dev . && npx kube-scenarios load myapp:dev   (the cluster pulls nothing it was not given${Object.keys(held.imageOverrides).length ? `; FROM ${BASE_IMAGES.busybox} or ${BASE_IMAGES.debian} builds without a registry` : ''})`,
     `  stop:       Ctrl-C here, or npx kube-scenarios down --run ${held.runId}`,
     '',
   ]
@@ -144,6 +148,22 @@ export async function down(runId: string | undefined, log: (line: string) => voi
   }
   await rm(path.join(HELD_DIR, held.runId), { recursive: true, force: true })
   log(`cluster ${held.runId} is down`)
+}
+
+/**
+ * Puts images of this machine's Docker into a held cluster: the one KUBE_SCENARIOS_KUBECONFIG or
+ * KUBECONFIG describes, else the only one held here (or --run's). A cluster kube-scenarios did not
+ * start is refused with the reason.
+ */
+export async function load(images: readonly string[], runId: string | undefined, log: (line: string) => void = console.log): Promise<void> {
+  const fromEnv = runId ? undefined : (process.env.KUBE_SCENARIOS_KUBECONFIG ?? process.env.KUBECONFIG)?.split(path.delimiter)[0]
+  const kubeconfigFile = fromEnv ?? pickHeld(runId).kubeconfig
+  const held = existsSync(kubeconfigFile) ? heldClusterOf(readFileSync(kubeconfigFile, 'utf8')) : undefined
+  if (!held?.controlUrl) throw new Error(`cannot load into the cluster of ${kubeconfigFile}: ${NOT_OURS_TO_LOAD}`)
+  const started = Date.now()
+  const loads = await loadImages(held, images)
+  for (const line of loads.map(describeLoad)) log(line)
+  log(`${images.length} image(s) in ${new Set(loads.map((l) => l.node)).size} node(s) of cluster ${held.runId} in ${((Date.now() - started) / 1000).toFixed(1)} s; nodes added later get them too`)
 }
 
 /** The cluster's own kubectl as its kubeconfig describes it (a held cluster's), else the one on PATH. */

@@ -3,10 +3,16 @@
 // overwritten (the refusal names them) unless --force; package.json only gains what it lacks.
 import { cpSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { BASE_IMAGES } from '#images/lib/cluster-constants.mjs'
 import { PACKAGE_ROOT } from '../lib/package-root.js'
 
 const TEMPLATE_DIR = path.join(PACKAGE_ROOT, 'templates', 'project')
-const SCRIPTS = { test: 'vitest run', scenarios: 'vitest run --project scenarios' }
+// build:app takes the offline build's busybox where Docker has no busybox:1.36 and cannot pull it.
+const SCRIPTS = {
+  test: 'vitest run',
+  scenarios: 'vitest run --project scenarios',
+  'build:app': `docker build --build-arg BASE=$(docker image inspect busybox:1.36 >/dev/null 2>&1 || ! docker image inspect ${BASE_IMAGES.busybox} >/dev/null 2>&1 && echo busybox:1.36 || echo ${BASE_IMAGES.busybox}) -t example-app:dev app`,
+}
 /** What `npm init` writes as the test script: a placeholder, not a script of the user's. */
 const NPM_PLACEHOLDER_TEST = /^echo "Error: no test specified" && exit 1$/
 
@@ -44,6 +50,6 @@ export function init(target: string, options: InitOptions = {}): string[] {
   written.push('package.json')
   for (const file of written) log(`  ${file}`)
   if (kept.length) log(`kept your package.json scripts ${kept.join(', ')} (kube-scenarios would set ${kept.map((k) => `${k}: "${SCRIPTS[k as keyof typeof SCRIPTS]}"`).join(', ')})`)
-  log(`next: npm install --save-dev kube-scenarios vitest (if not yet installed), then npm test`)
+  log(`next: npm install --save-dev kube-scenarios vitest (if not yet installed), npm run build:app (your app's image: app/), then npm test`)
   return written
 }

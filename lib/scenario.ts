@@ -3,7 +3,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { afterAll, afterEach, beforeAll, beforeEach, inject, test as vitestTest, type TestContext } from 'vitest'
 import { createClients, isNotFound, type Clients } from './api.js'
-import { ensureNodes } from './cluster/control.js'
+import { ensureNodes, loadImages } from './cluster/control.js'
+import { describeLoad } from './cluster/images.js'
 import { MANAGED_LABEL, RUN_LABEL, type ClusterInfo } from './cluster/provider.js'
 import { collectEvidence, formatEvidence, type Evidence } from './evidence.js'
 import { applyFixtures, loadFixtures, type AppliedObject, type FixtureDocument, type KubeObject } from './fixtures.js'
@@ -55,6 +56,11 @@ export interface ScenarioOptions {
    * would disturb the files sharing the run's.
    */
   ownCluster?: boolean
+  /**
+   * Images of this machine's Docker the file's fixtures run (your app): put into the cluster
+   * before the first test (an image loaded before, by id, is not loaded again).
+   */
+  images?: string[]
 }
 
 export interface Scenario {
@@ -135,6 +141,7 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
     const cluster = ownRun?.info ?? shared
     const api = createClients(cluster.kubeconfig)
     if (!ownRun && options.nodes && options.nodes > 1) await ensureNodes(cluster, options.nodes)
+    if (options.images?.length) for (const load of await loadImages(cluster, options.images)) fileTimeline.note(describeLoad(load))
     const namespace = `${recipe}-${cluster.runId.slice(-6)}-${Math.random().toString(36).slice(2, 6)}`
     await api.core.createNamespace({
       body: { metadata: { name: namespace, labels: { [RUN_LABEL]: cluster.runId, [MANAGED_LABEL]: 'true', 'kube-scenarios.dev/recipe': recipe } } },

@@ -18,6 +18,12 @@ export interface KubeScenariosOptions {
   maxWorkers?: number
   /** A scenario's own limit; its waits carry tighter deadlines. Default: SCENARIO_TIMEOUT_MS. */
   timeoutMs?: number
+  /**
+   * Images of this machine's Docker the scenarios run (your app, built with `docker build`): put
+   * into the run's cluster before the first test; one missing from Docker fails every scenario
+   * file with what to build. Default: none.
+   */
+  images?: string[]
 }
 
 export const SCENARIO_TIMEOUT_MS = 15 * 60_000
@@ -50,6 +56,7 @@ export function kubeScenarios(options: KubeScenariosOptions = {}): ViteUserConfi
             globalSetup: [harnessFile('cluster/global-setup')],
             setupFiles: [harnessFile('cluster/worker-setup')],
             env: { KUBE_SCENARIOS_FIXTURES: path.resolve(options.fixtures ?? 'fixtures') },
+            provide: { declaredImages: options.images ?? [] },
             testTimeout: options.timeoutMs ?? SCENARIO_TIMEOUT_MS,
             hookTimeout: options.timeoutMs ?? SCENARIO_TIMEOUT_MS,
             // Files share one cluster, each in its own namespace: run them side by side.

@@ -1,6 +1,7 @@
 // kube-scenarios as a platform engineer uses it from their own repository: the package packed,
 // installed into an empty project, `init` run there, and the generated example scenario run on
-// this run's cluster (borrowed through its kubeconfig, as `kube-scenarios up` hands a cluster out).
+// this run's cluster (borrowed through its kubeconfig, as `kube-scenarios up` hands a cluster out),
+// the example app's image built with `docker build` and loaded into the nodes by the nested run.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -15,7 +16,7 @@ const work = mkdtempSync(path.join(tmpdir(), 'kube-scenarios-your-project-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
 describe('your-project', () => {
-  s.test('the packed package installs into an empty project, init scaffolds it, and its example passes on this cluster', async () => {
+  s.test('the packed package installs into an empty project, init scaffolds it, and its examples pass on this cluster, its own app built here included', async () => {
     const project = path.join(work, 'project')
     const tarball = await s.step('npm pack (builds dist/)', async () => {
       // Packing builds dist/ in the checkout and removes it after: another run of this checkout
@@ -31,7 +32,9 @@ describe('your-project', () => {
       await inProject`npm install --save-dev --no-audit --no-fund --prefer-offline ${tarball} vitest@${vitestVersion}`
     })
     const scaffolded = await s.step('npx kube-scenarios init', () => inProject`npx kube-scenarios init`)
-    for (const file of ['vitest.config.mts', 'scenarios/example.test.ts', 'fixtures/example/web.yaml']) expect(scaffolded.stdout).toContain(file)
+    for (const file of ['vitest.config.mts', 'scenarios/example.test.ts', 'fixtures/example/web.yaml', 'app/Dockerfile', 'scenarios/example-app.test.ts']) expect(scaffolded.stdout).toContain(file)
+    // Its own app, built here: on the offline cluster's machine from the base image the build keeps.
+    await s.step('npm run build:app (docker build of the example app)', () => inProject`npm run build:app`)
 
     const kubeconfig = path.join(work, 'kubeconfig')
     writeFileSync(kubeconfig, kubeconfigForBorrowing(s.cluster), { mode: 0o600 })
@@ -42,7 +45,7 @@ describe('your-project', () => {
     const summary = run.stdout.trim().split('\n').at(-1)
     s.timeline.note(`the project's run ended: ${summary}`)
     expect(run.exitCode, output).toBe(0)
-    expect(summary, output).toBe('2 passed, 0 failed')
+    expect(summary, output).toBe('3 passed, 0 failed')
     expect(existsSync(path.join(project, 'reports', 'latest', 'index.html'))).toBe(true)
   })
 })

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { ImageLoad } from './images.js'
 import type { ClusterInfo, RunningCluster } from './provider.js'
 
 export interface ControlServer {
@@ -11,7 +12,7 @@ export interface ControlServer {
   close(): Promise<void>
 }
 
-export async function serveClusterControl(cluster: RunningCluster): Promise<ControlServer> {
+export async function serveClusterControl(cluster: RunningCluster, log: (line: string) => void = () => undefined): Promise<ControlServer> {
   const token = randomBytes(16).toString('hex')
   let queue: Promise<unknown> = Promise.resolve()
   const serialised = <T>(work: () => Promise<T>): Promise<T> => {
@@ -36,6 +37,11 @@ export async function serveClusterControl(cluster: RunningCluster): Promise<Cont
         const name = await serialised(() => cluster.addNode())
         return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ added: [name], nodes: cluster.nodeCount() }))
       }
+      if (req.method === 'POST' && url.pathname === '/images/load') {
+        // Serialised with node additions: a node joining meanwhile gets every image either way.
+        const loaded = await serialised(() => cluster.loadImages(url.searchParams.getAll('image'), log))
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ loaded }))
+      }
       res.writeHead(404).end('unknown control request')
     } catch (error) {
       res.writeHead(500).end((error as Error).message)
@@ -49,20 +55,30 @@ export async function serveClusterControl(cluster: RunningCluster): Promise<Cont
   }
 }
 
-async function control(info: ClusterInfo, path: string, params: Record<string, string> = {}): Promise<{ added: string[]; nodes: number }> {
+async function control<T = { added: string[]; nodes: number }>(info: Pick<ClusterInfo, 'controlUrl'>, path: string, params: Record<string, string | readonly string[]> = {}): Promise<T> {
   if (!info.controlUrl) throw new Error('this run has no cluster control endpoint (the cluster was not started by kube-scenarios)')
   const url = new URL(info.controlUrl)
   url.pathname = path
-  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v)
-  const res = await fetch(url, { method: 'POST' })
+  for (const [k, v] of Object.entries(params)) for (const value of [v].flat()) url.searchParams.append(k, value)
+  const res = await fetch(url, { method: 'POST' }).catch((error: Error) => {
+    throw new Error(`the process holding the cluster does not answer at ${url.origin} (${error.message}): has it stopped?`)
+  })
   const text = await res.text()
-  if (!res.ok) throw new Error(`cluster control ${path} failed: ${text}`)
+  if (!res.ok) throw new Error(text)
   return JSON.parse(text)
 }
 
 /** Grows the run's cluster to at least `count` nodes; returns the names of nodes added now. */
 export async function ensureNodes(info: ClusterInfo, count: number): Promise<string[]> {
   return (await control(info, '/nodes/ensure', { count: String(count) })).added
+}
+
+/**
+ * Puts images of this machine's Docker into every node of the run's cluster (and of nodes added
+ * later), through the process that owns its containers.
+ */
+export async function loadImages(info: Pick<ClusterInfo, 'controlUrl'>, images: readonly string[]): Promise<ImageLoad[]> {
+  return (await control<{ loaded: ImageLoad[] }>(info, '/images/load', { image: images })).loaded
 }
 
 /** Adds one node to the run's cluster; returns its name. */

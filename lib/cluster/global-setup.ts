@@ -2,6 +2,8 @@
 // files with provide/inject, stopped (with everything it created) when the run ends.
 import type { TestProject } from 'vitest/node'
 import type { ClusterInfo } from './provider.js'
+import { loadImages } from './control.js'
+import { describeLoad } from './images.js'
 import { startRun, type Run } from './run.js'
 
 declare module 'vitest' {
@@ -9,6 +11,8 @@ declare module 'vitest' {
     cluster?: ClusterInfo
     /** Why the run has no cluster: every scenario file fails with it; unit tests still run. */
     clusterFailure?: string
+    /** kubeScenarios({ images }): loaded into the cluster before the first test. */
+    declaredImages?: string[]
   }
 }
 
@@ -21,6 +25,16 @@ export default async function setup(project: TestProject) {
     // reason after the summary line. Each scenario file reports it instead.
     project.provide('clusterFailure', (error as Error).message)
     return
+  }
+  const images = project.config.provide?.declaredImages ?? []
+  if (images.length) {
+    try {
+      for (const load of await loadImages(run.info, images)) console.log(`[kube-scenarios] ${describeLoad(load)}`)
+    } catch (error) {
+      await run.stop()
+      project.provide('clusterFailure', `the images of kubeScenarios({ images }) could not be loaded: ${(error as Error).message}`)
+      return
+    }
   }
   project.provide('cluster', run.info)
   // vitest runs teardown on normal ends and on Ctrl-C; the reaper covers everything else.

@@ -9,6 +9,7 @@ import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
 import { MAPPED_NODE_PORTS, MANAGED_LABEL, NODE_LABEL, RUN_LABEL, firstLine, publishAddress, publishedOn, reachableHost, runNetworkName, type ClusterInfo, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
 import { DEFAULT_K3S_IMAGE } from '#images/lib/cluster-constants.mjs'
+import { K3S_NODE_RUNTIME, LoadedImages } from './images.js'
 
 /** Pinned k3s release (Kubernetes 1.34, like the offline cluster). */
 export const K3S_IMAGE = process.env.KUBE_SCENARIOS_K3S_IMAGE ?? DEFAULT_K3S_IMAGE
@@ -143,6 +144,8 @@ export class K3sCluster implements RunningCluster {
   private version = ''
   /** Every agent start gets a new node name: k3s refuses a name whose node password it has seen. */
   private agentAttempts = 0
+  private readonly images = new LoadedImages(K3S_NODE_RUNTIME)
+  private readonly agentNames: string[] = []
 
   constructor(
     private readonly runId: string,
@@ -202,14 +205,22 @@ export class K3sCluster implements RunningCluster {
     const serverUrl = `https://${server.getIpAddress(this.settings.network.getName())}:${K3S_API_PORT}`
     const started = Date.now()
     this.log(`node ${name}: joining ${serverUrl}`)
-    const agent = await k3sAgentContainer(this.image, this.settings, { name, serverUrl, token: this.token }).start()
+    // Images loaded so far: k3s imports its images folder when its containerd starts.
+    const agent = await k3sAgentContainer(this.image, this.settings, { name, serverUrl, token: this.token }).withCopyFilesToContainer(this.images.archivesForNewNode()).start()
     this.agents.push(agent)
+    this.agentNames.push(name)
     await this.dependencies.nodeReady(this.kubeconfig, this.nodeCount())
     this.log(`node ${name}: Ready (${seconds(started)})`)
     return name
   }
 
+  loadImages(images: readonly string[], log?: (line: string) => void) {
+    const nodes = [...(this.server ? [{ node: SERVER_NAME, container: this.server.getId() }] : []), ...this.agents.map((agent, i) => ({ node: this.agentNames[i]!, container: agent.getId() }))]
+    return this.images.load(images, nodes, log)
+  }
+
   async stop(): Promise<void> {
+    await this.images.remove()
     await Promise.allSettled([...this.agents, ...(this.server ? [this.server] : [])].map((c) => c.stop({ remove: true, removeVolumes: true })))
     await this.settings.network.stop()
   }

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import path from 'node:path'
 import YAML from 'yaml'
-import { addNode } from './control.js'
+import { addNode, loadImages } from './control.js'
 import { MAPPED_NODE_PORTS, UnsupportedByProviderError, firstLine, type ClusterInfo, type ClusterProvider, type ProviderName, type RunningCluster } from './provider.js'
 
 /** Name of the kubeconfig extension in which `kube-scenarios up` describes the cluster it holds. */
@@ -107,6 +107,9 @@ export function readImageOverrides(file = process.env.KUBE_SCENARIOS_IMAGE_OVERR
   return map as Record<string, string>
 }
 
+/** Why images cannot be loaded into a cluster kube-scenarios did not start. */
+export const NOT_OURS_TO_LOAD = 'kube-scenarios did not start this cluster, so it cannot put images into its nodes; push the image to a registry its nodes pull from, or hold a cluster with `kube-scenarios up` (or use the k3s or local provider)'
+
 export const kubeconfigProvider: ClusterProvider = {
   name: 'kubeconfig',
   async probe() {
@@ -152,6 +155,10 @@ export const kubeconfigProvider: ClusterProvider = {
         const name = await addNode({ ...info, controlUrl: held.controlUrl })
         nodeCount++
         return name
+      },
+      async loadImages(images) {
+        if (!held?.controlUrl) throw new UnsupportedByProviderError('kubeconfig', 'load images', NOT_OURS_TO_LOAD)
+        return loadImages({ controlUrl: held.controlUrl }, images)
       },
       async stop() {
         // Nothing to stop: the cluster is not ours. Namespaces are deleted by the scenarios.

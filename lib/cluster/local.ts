@@ -9,6 +9,7 @@ import { readJsonTolerantly } from '#images/lib/state-files.mjs'
 import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
+import { LOCAL_NODE_RUNTIME, LoadedImages } from './images.js'
 import { INGRESS_NODE_PORT, MANAGED_LABEL, NODE_LABEL, firstLine, MAPPED_NODE_PORTS, RUN_LABEL, publishAddress, publishedOn, reachableHost, runNetworkName, subjectAltName, type ClusterInfo, type ClusterProvider, type RunningCluster } from './provider.js'
 
 const API_PORT = 6443
@@ -119,6 +120,7 @@ class LocalCluster implements RunningCluster {
   private readonly workers: StartedTestContainer[] = []
   private kubeconfig = ''
   private caFiles?: { crt: string; key: string }
+  private readonly images = new LoadedImages(LOCAL_NODE_RUNTIME)
 
   constructor(
     private readonly runId: string,
@@ -186,11 +188,18 @@ class LocalCluster implements RunningCluster {
         { content: this.caFiles.crt, target: '/etc/kubernetes/pki/ca.crt' },
         { content: this.caFiles.key, target: '/etc/kubernetes/pki/ca.key', mode: 0o600 },
       ])
+      // Images loaded into the cluster so far: kube-node imports them before its kubelet registers.
+      .withCopyFilesToContainer(this.images.archivesForNewNode())
       .withCommand(['worker'])
       .startNode(name)
     this.workers.push(worker)
     await this.waitForNodes(this.nodeCount())
     return name
+  }
+
+  loadImages(images: readonly string[], log?: (line: string) => void) {
+    const nodes = [...(this.server ? [{ name: 'kube-scenarios-control-plane', container: this.server }] : []), ...this.workers.map((container, i) => ({ name: `kube-scenarios-worker-${i + 1}`, container }))]
+    return this.images.load(images, nodes.map(({ name, container }) => ({ node: name, container: container.getId() })), log)
   }
 
   private async waitForNodes(count: number): Promise<void> {
@@ -200,5 +209,6 @@ class LocalCluster implements RunningCluster {
   async stop(): Promise<void> {
     await Promise.allSettled([...this.workers, ...(this.server ? [this.server] : [])].map((c) => c.stop({ remove: true, removeVolumes: true })))
     await this.network.stop()
+    await this.images.remove()
   }
 }

@@ -2,6 +2,7 @@
 // serialisable form (it crosses from vitest's globalSetup into the test workers), grow it, stop it.
 import { connect, isIP } from 'node:net'
 import type { GenericContainer } from 'testcontainers'
+import type { ImageLoad } from './images.js'
 
 export type ProviderName = 'k3s' | 'local' | 'kubeconfig'
 export const PROVIDER_NAMES: readonly ProviderName[] = ['k3s', 'local', 'kubeconfig']
@@ -61,6 +62,11 @@ export interface RunningCluster {
   addNode(): Promise<string>
   /** Number of nodes this cluster started. */
   nodeCount(): number
+  /**
+   * Puts images of the host's Docker into every node, and into every node added later; an image
+   * already loaded (same id) is not loaded again. `log` gets a line per image and node.
+   */
+  loadImages(images: readonly string[], log?: (line: string) => void): Promise<ImageLoad[]>
   /** Stops everything this provider created (and nothing else). */
   stop(): Promise<void>
 }

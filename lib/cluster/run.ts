@@ -45,7 +45,7 @@ export async function startRun(options: RunOptions = {}): Promise<Run> {
   log(`cluster ${runId} ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${cluster.info.kubernetesVersion}, ${cluster.nodeCount()} node(s)`)
   reaper.watchNamespaces(cluster.info.kubeconfig, keepNamespaces)
   const monitor = await monitorNodes({ runId, kubeconfig: cluster.info.kubeconfig, ownsContainers: provider.name !== 'kubeconfig', log })
-  const control: ControlServer = await serveClusterControl(cluster)
+  const control: ControlServer = await serveClusterControl(cluster, log)
   let stopping: Promise<void> | undefined
   const stop = () =>
     (stopping ??= (async () => {

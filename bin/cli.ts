@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 import { startVitest } from 'vitest/node'
 import { checkReportInBrowser } from '../lib/report/browser-check.js'
 import { mergeShards, parseShard, readShardReports } from '../lib/report/merge.js'
-import { countByStatus } from '../lib/report/model.js'
+import { countByStatus, countFlaky, summaryLine } from '../lib/report/model.js'
 import { LATEST_DIR, regenerateReport, writeRunReport } from '../lib/report/report-files.js'
 import { planRun, type RunPlan } from './run-plan.js'
 
@@ -243,7 +243,7 @@ async function report(args: string[]): Promise<number> {
     const counts = countByStatus(run.files)
     failed = run.outcome !== 'passed' || counts.failed > 0
     dir = path.dirname(index)
-    process.stdout.write(`${index}\n${run.shards!.length} shards merged: ${counts.passed} passed, ${counts.failed} failed\n`)
+    process.stdout.write(`${index}\n${run.shards!.length} shards merged: ${summaryLine(counts, countFlaky(run.files))}\n`)
   } else {
     if (positionals.length > 1) throw new Error(`report takes one folder, not ${positionals.length} (to fold shards into one report: report --merge DIR...)`)
     dir = path.resolve(positionals[0] ?? path.join(reportsDir, LATEST_DIR))

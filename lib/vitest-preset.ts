@@ -24,6 +24,12 @@ export interface KubeScenariosOptions {
    * file with what to build. Default: none.
    */
   images?: string[]
+  /**
+   * Runs of a failing scenario test before it counts as failed (vitest's retry). A test that
+   * passes on a retry is reported as flaky everywhere (summary line, HTML, JUnit, history),
+   * never as a plain pass. Default: 0.
+   */
+  retry?: number
 }
 
 export const SCENARIO_TIMEOUT_MS = 15 * 60_000
@@ -58,6 +64,7 @@ export function kubeScenarios(options: KubeScenariosOptions = {}): ViteUserConfi
             env: { KUBE_SCENARIOS_FIXTURES: path.resolve(options.fixtures ?? 'fixtures') },
             provide: { declaredImages: options.images ?? [] },
             testTimeout: options.timeoutMs ?? SCENARIO_TIMEOUT_MS,
+            retry: options.retry ?? 0,
             hookTimeout: options.timeoutMs ?? SCENARIO_TIMEOUT_MS,
             // Files share one cluster, each in its own namespace: run them side by side.
             pool: 'forks',

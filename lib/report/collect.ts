@@ -64,17 +64,21 @@ function collectTest(test: TestCase): TestReport {
   const result = test.result()
   const meta = test.meta()
   const timeline = meta.timeline ?? []
+  const diagnostic = test.diagnostic()
+  const attempts = (diagnostic?.retryCount ?? 0) + 1
   return {
     id: recipeIdOf(test.name) ?? '',
     key: '', // set once all tests are known (withUniqueKeys)
     name: test.name,
     // A test still pending when the run ends (Ctrl-C) did not run to an outcome.
     status: result.state === 'pending' ? 'skipped' : result.state,
-    durationMs: test.diagnostic()?.duration ?? 0,
+    durationMs: diagnostic?.duration ?? 0,
     steps: stepsOf(timeline),
     timeline,
     errors: (result.errors ?? []).map(errorReport),
     ...(meta.evidence ? { evidence: meta.evidence } : {}),
+    ...(attempts > 1 ? { attempts } : {}),
+    ...(diagnostic?.flaky ? { flaky: true } : {}),
   }
 }
 

@@ -16,8 +16,8 @@ export function historyDots(runs: readonly TestRun[]): string {
   if (runs.length === 0) return '<span class="muted">no history</span>'
   const dots = runs.map(
     (run, i) =>
-      `<g><title>${escapeHtml(`${run.runId} (${run.at.slice(0, 16).replace('T', ' ')}): ${run.status}, ${formatDuration(run.durationMs)}`)}</title>` +
-      `<circle class="dot ${run.status}" cx="${i * DOT + DOT / 2}" cy="${DOT / 2}" r="${DOT / 2 - 1}"/></g>`,
+      `<g><title>${escapeHtml(`${run.runId} (${run.at.slice(0, 16).replace('T', ' ')}): ${run.status}${run.flaky ? ' on a retry (flaky)' : ''}, ${formatDuration(run.durationMs)}`)}</title>` +
+      `<circle class="dot ${run.flaky ? 'flaky' : run.status}" cx="${i * DOT + DOT / 2}" cy="${DOT / 2}" r="${DOT / 2 - 1}"/></g>`,
   )
   return `<svg class="history-dots" width="${runs.length * DOT}" height="${DOT}" viewBox="0 0 ${runs.length * DOT} ${DOT}" role="img" aria-label="last ${runs.length} runs">${dots.join('')}</svg>`
 }
@@ -45,8 +45,11 @@ export function flakeBadge(runs: readonly TestRun[]): string {
   const flake = flakeRate(statuses)
   const failures = failureRate(statuses)
   const tip = `outcome changed in ${Math.round(flake * (statuses.length - 1))} of ${statuses.length - 1} consecutive runs; failed ${Math.round(failures * statuses.length)} of ${statuses.length}`
-  const [cls, text] = flake > 0 ? ['flaky', `flaky ${percent(flake)}`] : failures === 1 ? ['failing', 'always failing'] : ['stable', 'stable']
-  return `<span class="badge ${cls}" title="${escapeHtml(tip)}">${text}</span>`
+  // A pass that needed a retry is a flake even where every outcome reads "passed".
+  const retried = runs.filter((r) => r.flaky).length
+  const retriedTip = retried ? `; passed only on a retry in ${retried} of ${statuses.length}` : ''
+  const [cls, text] = flake > 0 ? ['flaky', `flaky ${percent(flake)}`] : retried ? ['flaky', `flaky (${retried} retried)`] : failures === 1 ? ['failing', 'always failing'] : ['stable', 'stable']
+  return `<span class="badge ${cls}" title="${escapeHtml(tip + retriedTip)}">${text}</span>`
 }
 
 function percent(value: number): string {

@@ -13,7 +13,8 @@ export interface HistoryRecord {
   provider?: string
   kubernetesVersion?: string
   /** Test key (its ID; a conformance spec's full name) -> outcome; only tests that ran (a skipped or filtered-out test is no data point). */
-  tests: Record<string, { status: 'passed' | 'failed'; durationMs: number }>
+  /** flaky: it passed on a retry. */
+  tests: Record<string, { status: 'passed' | 'failed'; durationMs: number; flaky?: boolean }>
 }
 
 /** One run of one test ID, oldest first in a TestHistory. */
@@ -22,6 +23,8 @@ export interface TestRun {
   at: string
   status: 'passed' | 'failed'
   durationMs: number
+  /** It passed on a retry. */
+  flaky?: boolean
 }
 
 /** Runs shown per ID by default. */
@@ -36,7 +39,7 @@ export function historyRecordOf(run: RunReport): HistoryRecord {
   const tests: HistoryRecord['tests'] = {}
   for (const file of run.files) {
     for (const test of file.tests) {
-      if (test.status !== 'skipped') tests[test.key] = { status: test.status, durationMs: Math.round(test.durationMs) }
+      if (test.status !== 'skipped') tests[test.key] = { status: test.status, durationMs: Math.round(test.durationMs), ...(test.flaky ? { flaky: true } : {}) }
     }
   }
   // A conformance spec is keyed by its full name (no recipe ID looks like "[sig-apps] …").
@@ -95,7 +98,7 @@ export function testRuns(records: readonly HistoryRecord[], id: string, limit = 
   return records
     .flatMap((record) => {
       const test = record.tests[id]
-      return test ? [{ runId: record.runId, at: record.at, status: test.status, durationMs: test.durationMs }] : []
+      return test ? [{ runId: record.runId, at: record.at, status: test.status, durationMs: test.durationMs, ...(test.flaky ? { flaky: true } : {}) }] : []
     })
     .slice(-limit)
 }

@@ -53,10 +53,15 @@ function renderSuite(file: FileReport, run: RunReport): string {
 
 function renderCase(test: TestReport, file: FileReport): string {
   const open = `    <testcase classname="${escapeXml(file.recipe)}" name="${escapeXml(test.name)}" file="${escapeXml(file.file)}" time="${seconds(test.durationMs)}">`
-  const body =
-    test.status === 'skipped'
-      ? ['      <skipped/>']
-      : [...(test.status === 'failed' ? test.errors.map((e) => failure('failure', e)) : []), `      <system-out>${escapeXml(systemOut(test))}</system-out>`]
+  // As surefire writes retries: a pass after failures keeps them as flakyFailure; a test that
+  // failed every attempt has its first failure and then one rerunFailure per retry.
+  const failures =
+    test.status === 'failed'
+      ? test.errors.map((e, i) => failure(i === 0 ? 'failure' : 'rerunFailure', e))
+      : test.flaky
+        ? test.errors.map((e) => failure('flakyFailure', e))
+        : []
+  const body = test.status === 'skipped' ? ['      <skipped/>'] : [...failures, `      <system-out>${escapeXml(systemOut(test))}</system-out>`]
   return [open, ...body, '    </testcase>'].join('\n')
 }
 
@@ -64,7 +69,7 @@ function renderFileError(file: FileReport): string {
   return [`    <testcase classname="${escapeXml(file.recipe)}" name="${escapeXml(`${file.recipe} (file)`)}" file="${escapeXml(file.file)}" time="0">`, ...file.errors.map((e) => failure('error', e)), '    </testcase>'].join('\n')
 }
 
-function failure(element: 'failure' | 'error', error: ErrorReport): string {
+function failure(element: 'failure' | 'rerunFailure' | 'flakyFailure' | 'error', error: ErrorReport): string {
   const text = [stripAnsi(error.message), error.awaited ? `awaited: ${error.awaited}` : '', error.diff ? `diff:\n${stripAnsi(error.diff)}` : '', error.stack ? stripAnsi(error.stack) : '']
     .filter(Boolean)
     .join('\n\n')

@@ -67,6 +67,13 @@ export interface TestReport {
   timeline: TimelineEntry[]
   errors: ErrorReport[]
   evidence?: Evidence
+  /** Runs of the test (1 + retries: kubeScenarios({ retry })); absent when it ran once. */
+  attempts?: number
+  /**
+   * It passed on a retry: `errors` holds the failures of the attempts before. Counted as passed,
+   * and always shown as flaky (summary line, report, JUnit's flakyFailure, history).
+   */
+  flaky?: boolean
 }
 
 export interface StepReport {
@@ -125,6 +132,16 @@ export function runCounts(run: Pick<RunReport, 'files' | 'conformance'>): Record
   const counts = countByStatus(run.files)
   for (const spec of run.conformance?.specs ?? []) counts[spec.status]++
   return counts
+}
+
+/** Tests that passed only on a retry. */
+export function countFlaky(files: readonly FileReport[]): number {
+  return files.reduce((sum, file) => sum + file.tests.filter((t) => t.flaky).length, 0)
+}
+
+/** "12 passed (1 flaky), 0 failed, 2 skipped": the line a run ends with. */
+export function summaryLine(counts: Record<TestStatus, number>, flaky: number): string {
+  return `${counts.passed} passed${flaky ? ` (${flaky} flaky)` : ''}, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`
 }
 
 export function countByStatus(files: readonly FileReport[]): Record<TestStatus, number> {

@@ -37,7 +37,7 @@ dl.facts dd { margin: 0; font-weight: 600; }
 .count.passed { background: var(--pass-bg); color: var(--pass); } .count.failed { background: var(--fail-bg); color: var(--fail); }
 .count.skipped { background: var(--skip-bg); color: var(--skip); }
 .pill { display: inline-block; font-size: 12px; font-weight: 600; padding: 1px 9px; border-radius: 999px; text-transform: uppercase; letter-spacing: .04em; }
-.pill.passed { background: var(--pass-bg); color: var(--pass); } .pill.failed { background: var(--fail-bg); color: var(--fail); }
+.pill.passed { background: var(--pass-bg); color: var(--pass); } .pill.flaky { background: var(--flaky-bg); color: var(--flaky); } .pill.failed { background: var(--fail-bg); color: var(--fail); }
 .pill.skipped, .pill.pending { background: var(--skip-bg); color: var(--skip); } .pill.interrupted { background: var(--flaky-bg); color: var(--flaky); }
 .badge { font-size: 12px; padding: 1px 8px; border-radius: 6px; white-space: nowrap; }
 .badge.flaky { background: var(--flaky-bg); color: var(--flaky); } .badge.failing { background: var(--fail-bg); color: var(--fail); }
@@ -62,7 +62,7 @@ details.test > summary .test-name { flex: 1; } details.test > summary .duration 
 .test-body { padding: 4px 18px 16px; border-top: 1px solid var(--line); }
 .history-row { display: flex; align-items: center; gap: 14px; margin: 10px 0; font-size: 13px; }
 .label { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; margin-right: 4px; }
-.dot.passed { fill: var(--pass); } .dot.failed { fill: var(--fail); }
+.dot.passed { fill: var(--pass); } .dot.flaky { fill: var(--flaky); } .dot.failed { fill: var(--fail); }
 .sparkline polyline { stroke: var(--accent); stroke-width: 1.5; }
 table.steps { margin: 12px 0; font-size: 14px; } table.steps td.gantt, table.steps th.gantt { width: 32%; }
 tr.failed td { color: var(--fail); }

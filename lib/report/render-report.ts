@@ -4,7 +4,7 @@ import { formatDuration, formatInstant } from './duration.js'
 import { anchorId, escapeHtml } from './escape.js'
 import { durationSparkline, flakeBadge, historyDots } from './history-view.js'
 import { DEFAULT_HISTORY_RUNS, testRuns, type HistoryRecord } from './history.js'
-import { runCounts, testTitle, type FileReport, type RunReport } from './model.js'
+import { countFlaky, runCounts, testTitle, type FileReport, type RunReport } from './model.js'
 import { PAGE_SCRIPT, PAGE_STYLE } from './page-assets.js'
 import { renderConformance } from './render-conformance.js'
 import { renderErrors } from './render-failure.js'
@@ -48,6 +48,7 @@ export function renderReport(run: RunReport, options: RenderOptions = {}): strin
 
 function renderSummary(run: RunReport): string {
   const counts = runCounts(run)
+  const flaky = countFlaky(run.files)
   const nodeCount = (names: readonly string[] | undefined) => (names ? `<span title="${escapeHtml(names.join(', '))}">${names.length}</span>` : '<span class="muted">unknown</span>')
   const nodes = run.shards ? run.shards.map((s) => nodeCount(s.nodes)).join(' + ') : nodeCount(run.nodes)
   const facts: Array<[string, string]> = [
@@ -67,7 +68,7 @@ function renderSummary(run: RunReport): string {
     `<h1>kube-scenarios <span class="run-id">run ${escapeHtml(run.runId)}</span> ${statusPill(run.outcome)}</h1>`,
     '<div class="summary-grid">',
     `<dl class="facts">${facts.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join('')}</dl>`,
-    `<div class="counts">${(['passed', 'failed', 'skipped'] as const).map((s) => `<div class="count ${s}"><span class="n">${counts[s]}</span><span>${s}</span></div>`).join('')}</div>`,
+    `<div class="counts">${(['passed', 'failed', 'skipped'] as const).map((s) => `<div class="count ${s}"><span class="n">${counts[s]}</span><span>${s}${s === 'passed' && flaky ? ` <span class="pill flaky">${flaky} flaky</span>` : ''}</span></div>`).join('')}</div>`,
     '</div>',
     run.unhandledErrors.length ? `<section class="failure"><h4>Errors outside any test</h4>${renderErrors(run.unhandledErrors)}</section>` : '',
     '</header>',

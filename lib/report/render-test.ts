@@ -14,12 +14,14 @@ const MAX_LISTED_ENTRIES = 400
 
 export function renderTest(test: TestReport, runs: readonly TestRun[]): string {
   const failed = test.status === 'failed'
+  const status = test.flaky ? 'flaky' : test.status
   return [
-    `<details class="test ${test.status}" id="${testAnchor(test.key)}"${failed ? ' open' : ''}>`,
-    `<summary>${statusPill(test.status)}${test.id ? `<span class="test-id">${escapeHtml(test.id)}</span>` : ''}<span class="test-name">${escapeHtml(testTitle(test))}</span><span class="duration">${formatDuration(test.durationMs)}</span></summary>`,
+    `<details class="test ${status}" id="${testAnchor(test.key)}"${failed || test.flaky ? ' open' : ''}>`,
+    `<summary>${statusPill(status)}${test.id ? `<span class="test-id">${escapeHtml(test.id)}</span>` : ''}<span class="test-name">${escapeHtml(testTitle(test))}</span><span class="duration">${formatDuration(test.durationMs)}</span></summary>`,
     '<div class="test-body">',
     `<div class="history-row"><span class="label">last runs</span>${historyDots(runs)}${durationSparkline(runs)}${flakeBadge(runs)}</div>`,
     renderUndecided(test.timeline),
+    renderAttempts(test),
     failed ? `<section class="failure"><h4>Why it failed</h4>${renderErrors(test.errors, { withEvidence: Boolean(test.evidence) })}${test.evidence ? renderEvidence(test.evidence) : ''}</section>` : '',
     renderSteps(test.steps, test.durationMs),
     renderChart(test),
@@ -78,6 +80,14 @@ const DESCRIBE: { [T in TimelineEntry['type']]: (e: Extract<TimelineEntry, { typ
   interval: (e) => `${e.series} ${e.label}: ${formatDuration(e.endedAt - e.startedAt)}`,
   note: (e) => e.text,
   undecided: (e) => `undecided: ${e.claim} (${e.why})`,
+}
+
+/** A test run more than once: how many attempts, and why the earlier ones failed. */
+function renderAttempts(test: TestReport): string {
+  if (!test.attempts || test.attempts < 2) return ''
+  const outcome = test.flaky ? `passed on attempt ${test.attempts} of ${test.attempts}: flaky, not a plain pass` : `failed all ${test.attempts} attempts`
+  const errors = test.flaky ? `<h5>the earlier attempts failed with</h5>${renderErrors(test.errors, { withEvidence: false })}` : ''
+  return `<section class="attempts"><h4>Attempts</h4><p>${escapeHtml(outcome)}</p>${errors}</section>`
 }
 
 function renderUndecided(timeline: readonly TimelineEntry[]): string {

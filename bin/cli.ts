@@ -49,6 +49,10 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
       node of a held cluster (KUBECONFIG's, else the only one held here, or --run's), and into
       nodes it adds later; prints size, node and seconds per image. A run's own cluster loads
       the images named in kubeScenarios({ images }) or useScenario(recipe, { images }).
+  kube-scenarios dev [recipe|file...] [--run RUN_ID]
+      The inner loop: runs the scenarios named (default all) on the held cluster (the only one,
+      or --run's; start one with \`up\`) and again on every save of a scenario, fixture or
+      module they import, in watch mode. Namespaces are deleted without waiting for them.
   kube-scenarios down [--run RUN_ID]
       Stops a held cluster (the only one, or the one named) and removes everything it created.
   kube-scenarios kubectl [--run RUN_ID] ARGS...
@@ -70,7 +74,7 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
 
 type Command = (args: string[]) => Promise<number>
 
-const COMMANDS: Record<string, Command> = { run, soak: soakRuns, conformance: runConformance, bench: runBench, init: scaffold, up: holdUp, down: holdDown, load: loadIntoHeld, kubectl: runKubectl, report, clean: sweep }
+const COMMANDS: Record<string, Command> = { run, soak: soakRuns, conformance: runConformance, bench: runBench, init: scaffold, up: holdUp, down: holdDown, load: loadIntoHeld, dev: devLoop, kubectl: runKubectl, report, clean: sweep }
 
 /** Runs one command line; returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -215,6 +219,23 @@ async function loadIntoHeld(args: string[]): Promise<number> {
   if (positionals.length === 0) throw new Error('load takes the images to load, e.g. `kube-scenarios load myapp:dev`')
   const { load } = await import('./hold.js')
   await load(positionals, values.run)
+  return 0
+}
+
+async function devLoop(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { run: { type: 'string' } } })
+  const { heldKubeconfig } = await import('./hold.js')
+  const kubeconfig = heldKubeconfig(values.run)
+  const plan = planRun(positionals, path.join(PROJECT, 'scenarios'))
+  process.env.KUBE_SCENARIOS_CLUSTER = 'kubeconfig'
+  process.env.KUBE_SCENARIOS_KUBECONFIG = kubeconfig
+  process.env.KUBE_SCENARIOS_DEV = '1'
+  process.env.KUBE_SCENARIOS_REPORT_DIR ??= path.join(PROJECT, 'reports')
+  process.stdout.write(`kube-scenarios dev: on the held cluster of ${kubeconfig}; saving a scenario or fixture runs it again (q quits)\n`)
+  // Fixtures are read, not imported: vitest's module graph does not see them, so a change to one runs the files again.
+  const forceRerunTriggers = ['**/package.json/**', '**/vitest.config.*/**', path.join(PROJECT, 'fixtures', '**')]
+  const vitest = await startVitest('test', plan.files, { root: PROJECT, watch: true, project: 'scenarios', testNamePattern: plan.testNamePattern, forceRerunTriggers })
+  await new Promise<void>((resolve) => vitest.onClose(() => resolve()))
   return 0
 }
 

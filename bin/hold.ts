@@ -166,6 +166,11 @@ export async function load(images: readonly string[], runId: string | undefined,
   log(`${images.length} image(s) in ${new Set(loads.map((l) => l.node)).size} node(s) of cluster ${held.runId} in ${((Date.now() - started) / 1000).toFixed(1)} s; nodes added later get them too`)
 }
 
+/** The kubeconfig file of the held cluster a command means (the only one, or `runId`'s). */
+export function heldKubeconfig(runId?: string): string {
+  return pickHeld(runId).kubeconfig
+}
+
 /** The cluster's own kubectl as its kubeconfig describes it (a held cluster's), else the one on PATH. */
 function kubectlOf(kubeconfigFile: string): string[] {
   const own = existsSync(kubeconfigFile) ? heldClusterOf(readFileSync(kubeconfigFile, 'utf8'))?.kubectl : undefined

@@ -182,7 +182,9 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
     await api.core.deleteCollectionNamespacedPod({ namespace, gracePeriodSeconds: 0 }).catch((error) => {
       if (!isNotFound(error)) throw error
     })
-    // Waiting keeps the cluster's load honest for the files that still run.
+    // Waiting keeps the cluster's load honest for the files that still run; the inner loop
+    // (`kube-scenarios dev`) runs one file at a time and wants its result now.
+    if (process.env.KUBE_SCENARIOS_DEV === '1') return
     await waitFor(api, resourcesGone({ apiVersion: 'v1', kind: 'Namespace', name: namespace }, `namespace ${namespace}`), { timeoutMs: 180_000 }).catch(() => undefined)
   })
 

@@ -2,20 +2,26 @@
 // anchors the project aims at (issue "Speed"). A benchmark, not a test: it measures, it never
 // fails on a figure. It times, in one run: a warm cluster ready (1 node, 3 nodes) and a node
 // joining, over N repetitions; the lag between an API write and the harness's watch seeing it;
+// 20 equal one-Deployment scenario files on one cluster (the per-file cost of the harness);
 // the chapter (run here, unless --no-chapter reads the newest report): its wall time against the
 // sum of its tests, the controller floor (its longest test) and per-file walls, and the peak
 // memory of the cluster's containers while it ran; the offline build's steps (from the build's
 // own timing record). Writes reports/bench/<time>.json and bench.html beside the reports.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { getContainerRuntimeClient } from 'testcontainers'
 import { COLD_BUILD_STEP, readTimings } from '#images/lib/timings.mjs'
 import { createClients } from '../lib/api.js'
+import { kubeconfigForBorrowing } from '../lib/cluster/kubeconfig.js'
 import { MANAGED_LABEL } from '../lib/cluster/provider.js'
 import { startRun } from '../lib/cluster/run.js'
 import { watchObjects } from '../lib/wait.js'
 import type { RunReport } from '../lib/report/model.js'
+
+/** Scenario files of the per-file cost row. */
+const MANY_FILES = 20
 
 /** What the project aims at (seconds, or ms for the watch lag). */
 const ANCHORS = {
@@ -25,6 +31,7 @@ const ANCHORS = {
   'watch lag p50 (ms)': 100,
   'watch lag p99 (ms)': 100,
   'chapter wall (s)': 180,
+  [`${MANY_FILES} one-Deployment files, one cluster (s)`]: 30,
   [`${COLD_BUILD_STEP} (s)`]: 900,
 } as const
 
@@ -78,7 +85,10 @@ export async function bench(options: BenchOptions): Promise<Row[]> {
       const joinStarted = Date.now()
       await addNode(run.info)
       joins.push(seconds(Date.now() - joinStarted))
-      if (i === options.repetitions) lags = await watchLag(run.info.kubeconfig, options.watchChanges)
+      if (i === options.repetitions) {
+        lags = await watchLag(run.info.kubeconfig, options.watchChanges)
+        rows.push(row(`${MANY_FILES} one-Deployment files, one cluster (s)`, [await manyFilesWall(kubeconfigForBorrowing(run.info))]))
+      }
     } finally {
       await run.stop()
     }
@@ -168,6 +178,48 @@ async function watchLag(kubeconfig: string, changes: number): Promise<number[]> 
     await clients.core.deleteNamespacedConfigMap({ namespace, name })
   }
   return lags
+}
+
+/**
+ * Wall time of MANY_FILES equal scenario files (one Deployment each: apply, rolled out) run by
+ * the preset on the cluster of `kubeconfig`: what the harness costs per file (worker start,
+ * imports, namespace create and delete) beside what the cluster does.
+ */
+async function manyFilesWall(kubeconfig: string): Promise<number> {
+  console.log(`[bench] ${MANY_FILES} one-Deployment scenario files on one cluster`)
+  const project = mkdtempSync(path.join(tmpdir(), 'kube-scenarios-bench-files-'))
+  const lib = path.join(import.meta.dirname, '..', 'lib')
+  try {
+    mkdirSync(path.join(project, 'scenarios'))
+    mkdirSync(path.join(project, 'fixtures'))
+    writeFileSync(path.join(project, 'kubeconfig'), kubeconfig, { mode: 0o600 })
+    writeFileSync(path.join(project, 'vitest.config.mts'), `import { kubeScenarios } from ${JSON.stringify(path.join(lib, 'vitest-preset.ts'))}\nexport default kubeScenarios()\n`)
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'one' }, spec: { replicas: 1, selector: { matchLabels: { app: 'one' } }, template: { metadata: { labels: { app: 'one' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }] } } } }
+    writeFileSync(path.join(project, 'fixtures', 'one.yaml'), JSON.stringify(deployment))
+    for (let i = 1; i <= MANY_FILES; i++) {
+      writeFileSync(
+        path.join(project, 'scenarios', `d${i}.test.ts`),
+        [
+          "import { describe } from 'vitest'",
+          `import { deploymentRolledOut, useScenario } from ${JSON.stringify(path.join(lib, 'index.ts'))}`,
+          `const s = useScenario('d${i}')`,
+          `describe('d${i}', () => s.test('M${i} one Deployment rolls out', async () => {`,
+          "  await s.step('apply', () => s.apply('one.yaml'))",
+          "  await s.step('rolled out', () => s.waitFor(deploymentRolledOut(s.namespace, 'one')))",
+          '}))',
+          '',
+        ].join('\n'),
+      )
+    }
+    const vitest = path.join(import.meta.dirname, '..', 'node_modules', 'vitest', 'vitest.mjs')
+    const env = { ...process.env, KUBE_SCENARIOS_CLUSTER: 'kubeconfig', KUBE_SCENARIOS_KUBECONFIG: path.join(project, 'kubeconfig'), KUBE_SCENARIOS_REPORT_DIR: path.join(project, 'reports'), KUBE_SCENARIOS_HISTORY: path.join(project, 'history.jsonl') }
+    const started = Date.now()
+    const code = await new Promise<number | null>((resolve) => spawn(process.execPath, [vitest, 'run'], { cwd: project, stdio: 'ignore', env }).on('exit', resolve))
+    if (code !== 0) console.log(`[bench] the ${MANY_FILES} files exited ${code}: their wall time comes from a run that failed`)
+    return seconds(Date.now() - started)
+  } finally {
+    rmSync(project, { recursive: true, force: true })
+  }
 }
 
 /** The newest chapter run: its wall time, the sum of its tests, each file's wall. */

@@ -182,10 +182,11 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
     await api.core.deleteCollectionNamespacedPod({ namespace, gracePeriodSeconds: 0 }).catch((error) => {
       if (!isNotFound(error)) throw error
     })
-    // Waiting keeps the cluster's load honest for the files that still run; the inner loop
-    // (`kube-scenarios dev`) runs one file at a time and wants its result now.
+    // Waiting for its pods to stop keeps the cluster's load honest for the files that still run;
+    // the namespace controller's sweep of the emptied namespace (~5 s) goes on without us. The
+    // inner loop (`kube-scenarios dev`) runs one file at a time and wants its result now.
     if (process.env.KUBE_SCENARIOS_DEV === '1') return
-    await waitFor(api, resourcesGone({ apiVersion: 'v1', kind: 'Namespace', name: namespace }, `namespace ${namespace}`), { timeoutMs: 180_000 }).catch(() => undefined)
+    await waitFor(api, resourcesGone({ apiVersion: 'v1', kind: 'Pod', namespace }, `the pods of namespace ${namespace}`), { timeoutMs: 180_000 }).catch(() => undefined)
   })
 
   const applyDocuments = async (documents: FixtureDocument[]) => {

@@ -2,7 +2,7 @@
 // ImagePullBackOff, InvalidImageName), so a wait on pods of such a namespace fails then with the
 // image, the node, the kubelet's message and what to do, instead of at its timeout.
 import type { Clients } from './api.js'
-import { watchObjects, type ObservedObject, type WatchHandle } from './wait.js'
+import { SharedWatch, type ObservedObject } from './wait.js'
 
 /** Waiting reasons that mean the image will not arrive by itself. */
 export const IMAGE_PULL_FAILURE_REASONS: readonly string[] = ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']
@@ -72,50 +72,27 @@ export class ImagePullError extends Error {
 
 type FailureListener = (failures: ImagePullFailure[]) => void
 
-/** How long a namespace's Pod watch outlives its last wait: waits follow each other closely. */
-const LINGER_MS = 15_000
-
 /** One Pod watch per namespace and process, shared by the waits running on that namespace. */
 class PullFailureTracker {
-  private readonly listeners = new Set<FailureListener>()
-  private watch?: Promise<WatchHandle | undefined>
-  private idle?: NodeJS.Timeout
   private failures: ImagePullFailure[] = []
+  private readonly pods: SharedWatch<FailureListener>
 
-  constructor(
-    private readonly clients: Clients,
-    private readonly namespace: string,
-  ) {}
+  constructor(clients: Clients, namespace: string) {
+    this.pods = new SharedWatch(clients, { apiVersion: 'v1', kind: 'Pod', namespace }, this.observe, () => (this.failures = []))
+  }
 
   /** Calls `listener` whenever pods of the namespace fail to get their image (at once if some do already). */
   subscribe(listener: FailureListener): { listed: Promise<void>; unsubscribe: () => void } {
-    clearTimeout(this.idle)
-    this.listeners.add(listener)
+    const subscription = this.pods.subscribe(listener)
     if (this.failures.length) listener(this.failures)
-    this.watch ??= watchObjects(this.clients, { apiVersion: 'v1', kind: 'Pod', namespace: this.namespace }, { onListed: this.observe, onChange: this.observe }).catch(
-      // Pods cannot be watched (RBAC): pull failures show at the wait's timeout, in its evidence.
-      () => undefined,
-    )
-    return { listed: this.watch.then(() => undefined), unsubscribe: () => this.unsubscribe(listener) }
-  }
-
-  private unsubscribe(listener: FailureListener): void {
-    this.listeners.delete(listener)
-    if (this.listeners.size > 0) return
-    this.idle = setTimeout(() => {
-      const watch = this.watch
-      this.watch = undefined
-      this.failures = []
-      void watch?.then((handle) => handle?.stop())
-    }, LINGER_MS)
-    this.idle.unref()
+    return subscription
   }
 
   private readonly observe = (pods: ObservedObject[]): void => {
     // A pod being deleted no longer decides anything.
     this.failures = pods.filter((pod) => !pod.metadata.deletionTimestamp).flatMap(pullFailuresOf)
     if (this.failures.length === 0) return
-    for (const listener of [...this.listeners]) listener(this.failures)
+    for (const listener of [...this.pods.listeners]) listener(this.failures)
   }
 }
 

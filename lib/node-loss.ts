@@ -3,7 +3,7 @@
 // container exit (it annotates the Node: NODE_LOST_ANNOTATION), or when the node controller marks
 // it Ready=Unknown (its kubelet stopped posting status: what a borrowed cluster shows).
 import type { Clients } from './api.js'
-import { watchObjects, type ObservedObject, type Selection, type WatchHandle } from './wait.js'
+import { SharedWatch, type ObservedObject, type Selection } from './wait.js'
 
 /** Set on a Node by the run that owns its container, when that container exits: JSON NodeLoss minus the name. */
 export const NODE_LOST_ANNOTATION = 'kube-scenarios.dev/lost'
@@ -79,42 +79,23 @@ const RUN_ON_PODS = new Set(['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', '
 
 type LossListener = (loss: NodeLoss) => void
 
-/** How long the Node watch outlives its last wait: waits follow each other closely. */
-const LINGER_MS = 15_000
-
 /** One Node watch per cluster and process, shared by the waits running at the time. */
 class NodeLossTracker {
   private readonly lost = new Map<string, NodeLoss>()
-  private readonly listeners = new Set<LossListener>()
-  private watch?: Promise<WatchHandle | undefined>
-  private idle?: NodeJS.Timeout
+  private readonly nodes: SharedWatch<LossListener>
 
-  constructor(private readonly clients: Clients) {}
+  constructor(clients: Clients) {
+    this.nodes = new SharedWatch(clients, { apiVersion: 'v1', kind: 'Node' }, this.observe)
+  }
 
   /**
    * Calls `listener` for every node lost from now on, and at once for those already lost;
    * `listed` settles once the nodes were listed (the losses known before the wait began).
    */
   subscribe(listener: LossListener): { listed: Promise<void>; unsubscribe: () => void } {
-    clearTimeout(this.idle)
-    this.listeners.add(listener)
+    const subscription = this.nodes.subscribe(listener)
     for (const loss of this.lost.values()) listener(loss)
-    this.watch ??= watchObjects(this.clients, { apiVersion: 'v1', kind: 'Node' }, { onListed: this.observe, onChange: this.observe }).catch(() => {
-      // Nodes cannot be listed (a borrowed cluster's RBAC): losses go unnoticed, waits still time out.
-      return undefined
-    })
-    return { listed: this.watch.then(() => undefined), unsubscribe: () => this.unsubscribe(listener) }
-  }
-
-  private unsubscribe(listener: LossListener): void {
-    this.listeners.delete(listener)
-    if (this.listeners.size > 0) return
-    this.idle = setTimeout(() => {
-      const watch = this.watch
-      this.watch = undefined
-      void watch?.then((handle) => handle?.stop())
-    }, LINGER_MS)
-    this.idle.unref()
+    return subscription
   }
 
   private readonly observe = (nodes: ObservedObject[]): void => {
@@ -124,7 +105,7 @@ class NodeLossTracker {
       if (!loss) this.lost.delete(node.metadata.name)
       if (!loss || this.lost.has(loss.node)) continue
       this.lost.set(loss.node, loss)
-      for (const listener of [...this.listeners]) listener(loss)
+      for (const listener of [...this.nodes.listeners]) listener(loss)
     }
   }
 }

@@ -172,6 +172,48 @@ export async function watchObjects(clients: Clients, selection: Selection, handl
   }
 }
 
+/** How long a shared watch outlives its last subscriber: waits follow each other closely. */
+const SHARED_WATCH_LINGER_MS = 15_000
+
+/**
+ * One watch of a selection for the waits of a process running at the time (node losses, a
+ * namespace's image pulls): started by the first subscriber, stopped a while after the last.
+ * `observe` gets every state; `onStop` forgets what it derived from them.
+ */
+export class SharedWatch<Listener> {
+  readonly listeners = new Set<Listener>()
+  private watch?: Promise<WatchHandle | undefined>
+  private idle?: NodeJS.Timeout
+
+  constructor(
+    private readonly clients: Clients,
+    private readonly selection: Selection,
+    private readonly observe: (objects: ObservedObject[]) => void,
+    private readonly onStop: () => void = () => undefined,
+  ) {}
+
+  /** `listed` settles once the selection was listed (what was known before the subscriber came). */
+  subscribe(listener: Listener): { listed: Promise<void>; unsubscribe: () => void } {
+    clearTimeout(this.idle)
+    this.listeners.add(listener)
+    // A selection that cannot be watched (a borrowed cluster's RBAC): the waits still time out.
+    this.watch ??= watchObjects(this.clients, this.selection, { onListed: this.observe, onChange: this.observe }).catch(() => undefined)
+    return { listed: this.watch.then(() => undefined), unsubscribe: () => this.unsubscribe(listener) }
+  }
+
+  private unsubscribe(listener: Listener): void {
+    this.listeners.delete(listener)
+    if (this.listeners.size > 0) return
+    this.idle = setTimeout(() => {
+      const watch = this.watch
+      this.watch = undefined
+      this.onStop()
+      void watch?.then((handle) => handle?.stop())
+    }, SHARED_WATCH_LINGER_MS)
+    this.idle.unref()
+  }
+}
+
 /** A claim about what happened throughout a span whose observation had a gap: it cannot be decided. */
 export class ObservationGapError extends Error {
   constructor(readonly gaps: readonly ObservationGap[]) {

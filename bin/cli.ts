@@ -38,7 +38,8 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
       beside it, and the run history. Exits 1 when a spec failed.
   kube-scenarios init [DIR] [--force]
       Scaffolds a project in DIR (default: here): vitest.config.mts with the kube-scenarios preset,
-      scenarios/example.test.ts with its fixture, test scripts in package.json. Refuses to
+      scenarios/example.test.ts with its fixture, an example app of your own (app/, built by
+      \`npm run build:app\`, its scenario and fixture), scripts in package.json. Refuses to
       overwrite existing files (names them) unless --force.
   kube-scenarios up [--cluster local|k3s|auto] [--nodes N] [--kubeconfig-out FILE]
       Starts a cluster and holds it until Ctrl-C or \`down\`: writes its kubeconfig (0600),

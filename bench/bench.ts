@@ -5,7 +5,8 @@
 // 20 equal one-Deployment scenario files on one cluster (the per-file cost of the harness);
 // the chapter (run here, unless --no-chapter reads the newest report): its wall time against the
 // sum of its tests, the controller floor (its longest test) and per-file walls, and the peak
-// memory of the cluster's containers while it ran; the offline build's steps (from the build's
+// memory of the cluster's containers while it ran; the newest full conformance run (its wall
+// time and serial phase); the offline build's steps (from the build's
 // own timing record). Writes reports/bench/<time>.json and bench.html beside the reports.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -19,6 +20,8 @@ import { MANAGED_LABEL } from '../lib/cluster/provider.js'
 import { startRun } from '../lib/cluster/run.js'
 import { watchObjects } from '../lib/wait.js'
 import type { RunReport } from '../lib/report/model.js'
+import { REPORT_DATA_FILE, savedRunFolders } from '../lib/report/report-files.js'
+import { readSelection } from '../bin/conformance-plan.js'
 
 /** Scenario files of the per-file cost row. */
 const MANY_FILES = 20
@@ -33,6 +36,7 @@ const ANCHORS = {
   'chapter wall (s)': 180,
   [`${MANY_FILES} one-Deployment files, one cluster (s)`]: 30,
   [`${COLD_BUILD_STEP} (s)`]: 900,
+  'conformance, every spec: wall (s)': 3600,
 } as const
 
 interface Row {
@@ -100,7 +104,7 @@ export async function bench(options: BenchOptions): Promise<Row[]> {
   rows.push(row('cluster ready, 1 node (s)', ready), row('cluster ready, 3 nodes (s)', readyThree), row('node join (s)', joins))
   rows.push(row('watch lag p50 (ms)', [quantile(lags, 0.5)]), row('watch lag p99 (ms)', [quantile(lags, 0.99)]))
   const memory = options.runChapter ? await runChapterSampling(cluster) : undefined
-  rows.push(...chapterRows(options.reportsDir), ...(memory ? memoryRows(memory) : []), ...(await buildRows()))
+  rows.push(...chapterRows(options.reportsDir), ...conformanceRows(options.reportsDir), ...(memory ? memoryRows(memory) : []), ...(await buildRows()))
   return rows
 }
 
@@ -222,11 +226,19 @@ async function manyFilesWall(kubeconfig: string): Promise<number> {
   }
 }
 
+/** The newest saved run that `matches`. */
+function newestRun(reportsDir: string, matches: (run: RunReport) => boolean): RunReport | undefined {
+  for (const dir of savedRunFolders(reportsDir)) {
+    const run = JSON.parse(readFileSync(path.join(dir, REPORT_DATA_FILE), 'utf8')) as RunReport
+    if (matches(run)) return run
+  }
+  return undefined
+}
+
 /** The newest chapter run: its wall time, the sum of its tests, each file's wall. */
 function chapterRows(reportsDir: string): Row[] {
-  const file = path.join(reportsDir, 'latest', 'report.json')
-  if (!existsSync(file)) return []
-  const run = JSON.parse(readFileSync(file, 'utf8')) as RunReport
+  const run = newestRun(reportsDir, (r) => !r.conformance && r.files.some((f) => f.tests.length > 0))
+  if (!run) return []
   const tests = run.files.flatMap((f) => f.tests).filter((t) => t.status !== 'skipped')
   return [
     row('chapter wall (s)', [seconds(run.endedAt - run.startedAt)]),
@@ -235,6 +247,21 @@ function chapterRows(reportsDir: string): Row[] {
     // CronJob minutes).
     row('chapter: controller floor, longest test (s)', [seconds(Math.max(...tests.map((t) => t.durationMs)))]),
     ...run.files.map((f) => row(`file ${f.recipe} wall (s)`, [seconds(f.durationMs)])),
+  ]
+}
+
+/**
+ * The newest conformance run of every area (`kube-scenarios conformance` with no --areas or
+ * --focus; an hour, so the bench reads it rather than running it): its wall time and its serial phase.
+ */
+function conformanceRows(reportsDir: string): Row[] {
+  const run = newestRun(reportsDir, (r) => Boolean(r.conformance && !r.conformance.selection.focus && r.conformance.selection.areas.length === readSelection().areas.length))
+  const report = run?.conformance
+  if (!report) return []
+  return [
+    row('conformance, every spec: wall (s)', [seconds(report.durationMs)]),
+    ...(report.serial ? [row('conformance: serial phase (s)', [seconds(report.serial.durationMs)])] : []),
+    row('conformance: specs passed', [report.specs.filter((s) => s.status === 'passed').length]),
   ]
 }
 

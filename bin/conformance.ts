@@ -14,18 +14,23 @@ import { LOCAL_NODE_RUNTIME, importArchive } from '../lib/cluster/images.js'
 import { readHeldCluster } from '../lib/cluster/kubeconfig.js'
 import type { ClusterInfo } from '../lib/cluster/provider.js'
 import { startRun } from '../lib/cluster/run.js'
-import { listNodeNames } from '../lib/report/cluster-nodes.js'
-import { CONFORMANCE_LABEL, conformanceSpecs, parseJunitCases, type ConformanceReport } from '../lib/report/conformance.js'
+import { describeNodes } from '../lib/report/cluster-nodes.js'
+import { CONFORMANCE_LABEL, conformanceSpecs, parseJunitCases, serialPhaseOf, type ConformanceReport } from '../lib/report/conformance.js'
+import { renderProduct } from '../lib/report/conformance-product.js'
 import { formatDuration } from '../lib/report/duration.js'
 import type { RunReport } from '../lib/report/model.js'
 import { runFolder, writeRunReport } from '../lib/report/report-files.js'
-import { SELECTION_FILE, defaultParallel, ginkgoArgs, readSelection } from './conformance-plan.js'
+import { GINKGO_JSON_REPORT, SELECTION_FILE, SuiteProgress, defaultParallel, ginkgoArgs, readSelection } from './conformance-plan.js'
 
 export const DEFAULT_CONFORMANCE_NODES = 2
 /** Where the suite's output goes inside the run's report folder. */
 const E2E_DIR = 'e2e'
 const JUNIT_FILE = 'junit_01.xml'
-const LOG_FILE = 'ginkgo.log'
+/** The suite's whole output, as a certified run's e2e.log (ginkgo -v, no colour). */
+const LOG_FILE = 'e2e.log'
+const PRODUCT_FILE = 'PRODUCT.yaml'
+/** How often the terminal gets a progress line while the suite runs (the whole output is in e2e.log). */
+const PROGRESS_EVERY_MS = 60_000
 
 export interface ConformanceOptions {
   /** local (default: the offline cluster, started for the run) or kubeconfig (KUBE_SCENARIOS_KUBECONFIG's cluster). */
@@ -34,6 +39,8 @@ export interface ConformanceOptions {
   nodes?: number
   /** Parallel ginkgo processes; default defaultParallel(). */
   parallel?: number
+  /** Areas of the selection file, or one of its subsets (default: all areas). */
+  areas?: string[]
   /** Replaces the areas' focus (a regular expression over spec names). */
   focus?: string
   /** The reports folder (run folders, latest, history). */
@@ -47,7 +54,7 @@ export async function conformance(options: ConformanceOptions): Promise<number> 
   // The run's wall time includes the build and the cluster's start; the section shows the suite's own.
   const runStartedAt = Date.now()
   const interruptions = handleInterruptions(log)
-  const selection = readSelection(SELECTION_FILE, options.focus)
+  const selection = readSelection(SELECTION_FILE, { areas: options.areas, focus: options.focus })
   const parallel = options.parallel ?? defaultParallel()
   const { buildConformance } = await import('#images/conformance.mjs')
   const build = await buildConformance({ log: (line) => log(`docker: ${line}`) })
@@ -59,24 +66,29 @@ export async function conformance(options: ConformanceOptions): Promise<number> 
     const outputDir = path.join(folder, E2E_DIR)
     await mkdir(outputDir, { recursive: true })
     await writeFile(kubeconfig, info.kubeconfig, { mode: 0o600 })
-    await loadTestImages(info, build.imagesArchive, log)
-    const nodes = await listNodeNames(info.kubeconfig)
+    const nodeImages = await loadTestImages(info, build.imagesArchive, log)
+    const nodes = await describeNodes(info.kubeconfig)
     const startedAt = Date.now()
-    const args = ginkgoArgs({ e2eTest: build.e2eTest, selection, parallel, kubeconfig, outputDir, color: Boolean(process.stdout.isTTY) })
-    log(`conformance: ${CONFORMANCE_LABEL} specs of ${selection.focus ? `focus ${selection.focus}` : selection.areas.map((a) => a.name).join(', ')} (${selection.skip.length} skipped by ${path.relative(process.cwd(), SELECTION_FILE)}), ${parallel} ginkgo processes, ${nodes?.length ?? '?'} nodes; log ${path.join(outputDir, LOG_FILE)}`)
-    const code = await runLogged(build.ginkgo, args, path.join(outputDir, LOG_FILE), outputDir, interruptions)
+    const args = ginkgoArgs({ e2eTest: build.e2eTest, selection, parallel, kubeconfig, kubectl: build.kubectl, outputDir })
+    log(`conformance: ${CONFORMANCE_LABEL} specs of ${selection.focus ? `focus ${selection.focus}` : selection.areas.map((a) => a.name).join(', ')} (${selection.skip.length} skipped by ${path.relative(process.cwd(), SELECTION_FILE)}), ${parallel} ginkgo processes then the [Serial] ones alone, ${nodes?.length ?? '?'} nodes; log ${path.join(outputDir, LOG_FILE)}`)
+    const code = await runLogged(build.ginkgo, args, path.join(outputDir, LOG_FILE), outputDir, interruptions, log)
     const { interrupted } = interruptions
     const endedAt = Date.now()
     const junit = path.join(outputDir, JUNIT_FILE)
     const specs = existsSync(junit) ? conformanceSpecs(parseJunitCases(readFileSync(junit, 'utf8')), selection) : []
+    const jsonReport = path.join(outputDir, GINKGO_JSON_REPORT)
+    const serial = existsSync(jsonReport) ? serialPhaseOf(readFileSync(jsonReport, 'utf8')) : undefined
     const report: ConformanceReport = {
       suiteVersion: build.kubernetesVersion,
       selection,
       parallel,
       durationMs: endedAt - startedAt,
+      ...(serial ? { serial } : {}),
       specs,
-      files: { junit: `${E2E_DIR}/${JUNIT_FILE}`, log: `${E2E_DIR}/${LOG_FILE}` },
+      files: { junit: `${E2E_DIR}/${JUNIT_FILE}`, log: `${E2E_DIR}/${LOG_FILE}`, product: `${E2E_DIR}/${PRODUCT_FILE}` },
     }
+    const product = renderProduct({ provider: info.provider, runId: info.runId, kubernetesVersion: info.kubernetesVersion, nodes, nodeImages, e2eTest: build.e2eTest, testImages: build.images, report })
+    await writeFile(path.join(outputDir, PRODUCT_FILE), product)
     const failed = specs.filter((s) => s.status === 'failed').length
     // No JUnit: the suite never got to run (ginkgo's own error is in the log).
     const suiteBroken = !existsSync(junit) || (code !== 0 && failed === 0)
@@ -85,7 +97,7 @@ export async function conformance(options: ConformanceOptions): Promise<number> 
       runId: info.runId,
       provider: info.provider,
       kubernetesVersion: info.kubernetesVersion,
-      ...(nodes ? { nodes } : {}),
+      ...(nodes ? { nodes: nodes.map((n) => n.name) } : {}),
       startedAt: runStartedAt,
       endedAt,
       outcome: interrupted ? 'interrupted' : failed || suiteBroken ? 'failed' : 'passed',
@@ -95,8 +107,9 @@ export async function conformance(options: ConformanceOptions): Promise<number> 
     }
     const index = writeRunReport(runReport, { reportsDir: options.reportsDir })
     const count = (status: string) => specs.filter((s) => s.status === status).length
-    log(`conformance: ${specs.length} specs selected: ${count('passed')} passed, ${failed} failed, ${count('skipped')} skipped, in ${formatDuration(endedAt - startedAt)}`)
-    log(`report: ${index} (ginkgo's JUnit: ${junit})`)
+    const serialText = serial ? `; serial phase: ${serial.specs} specs in ${formatDuration(serial.durationMs)}` : ''
+    log(`conformance: ${specs.length} specs selected: ${count('passed')} passed, ${failed} failed, ${count('skipped')} skipped, in ${formatDuration(endedAt - startedAt)}${serialText}`)
+    log(`report: ${index} (e2e.log, junit_01.xml, PRODUCT.yaml: ${outputDir})`)
     return runReport.outcome === 'passed' ? 0 : 1
   } finally {
     interruptions.dispose()
@@ -107,19 +120,22 @@ export async function conformance(options: ConformanceOptions): Promise<number> 
 
 /**
  * Imports the test images into every node's containerd (the cluster's own nodes only: a borrowed
- * cluster of other making pulls them from registry.k8s.io itself, if it can).
+ * cluster of other making pulls them from registry.k8s.io itself, if it can). Returns the node
+ * containers' images (none for a borrowed cluster).
  */
-async function loadTestImages(info: ClusterInfo, archive: string, log: (line: string) => void): Promise<void> {
+async function loadTestImages(info: ClusterInfo, archive: string, log: (line: string) => void): Promise<string[]> {
   const runId = ownNodesRun(info)
   if (!runId) {
     log(`conformance: the ${info.provider} cluster's nodes are not kube-scenarios' own: they must pull the test images themselves (registry.k8s.io)`)
-    return
+    return []
   }
   const started = Date.now()
   const nodes = (await output('docker', ['ps', '--quiet', '--filter', `label=${RUN_LABEL}=${runId}`])).split('\n').filter(Boolean)
   if (nodes.length === 0) throw new Error(`no node container is labelled ${RUN_LABEL}=${runId}`)
   for (const node of nodes) await importArchive(node, archive, LOCAL_NODE_RUNTIME, `the test images into node ${node}`)
   log(`conformance: test images loaded into ${nodes.length} node(s) in ${formatDuration(Date.now() - started)}`)
+  const images = (await output('docker', ['inspect', '--format', '{{.Config.Image}}', ...nodes])).split('\n').filter(Boolean)
+  return [...new Set(images)]
 }
 
 /** The run whose node containers make up the cluster: this run's, or the held offline cluster's a kubeconfig describes. */
@@ -168,16 +184,32 @@ function handleInterruptions(log: (line: string) => void): Interruptions {
   return state
 }
 
-/** Runs ginkgo with its output on this terminal and in the log file; returns its exit code. */
-async function runLogged(command: string, args: string[], logFile: string, cwd: string, interruptions: Interruptions): Promise<number> {
+/**
+ * Runs ginkgo with its whole output in the log file and, on this terminal, what matters: the
+ * suite's header and summary, each failed spec as it ends, a progress line a minute. Returns its
+ * exit code.
+ */
+async function runLogged(command: string, args: string[], logFile: string, cwd: string, interruptions: Interruptions, log: (line: string) => void): Promise<number> {
   const file = createWriteStream(logFile)
   const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   interruptions.suite = child
-  child.stdout!.on('data', (chunk: Buffer) => (process.stdout.write(chunk), file.write(chunk)))
-  child.stderr!.on('data', (chunk: Buffer) => (process.stderr.write(chunk), file.write(chunk)))
+  const progress = new SuiteProgress(log)
+  const ticker = setInterval(() => progress.report(), PROGRESS_EVERY_MS)
+  const follow = (stream: NodeJS.ReadableStream) => {
+    let partial = ''
+    stream.on('data', (chunk: Buffer) => {
+      file.write(chunk)
+      const lines = (partial + chunk.toString()).split('\n')
+      partial = lines.pop() ?? ''
+      for (const line of lines) progress.line(line)
+    })
+  }
+  follow(child.stdout!)
+  follow(child.stderr!)
   try {
     return await exitOf(child)
   } finally {
+    clearInterval(ticker)
     interruptions.suite = undefined
     await new Promise((resolve) => file.end(resolve))
   }

@@ -19,7 +19,7 @@ const $q = $({ quiet: true })
 /** Debian packages the small images take files from (never shipped whole). */
 const SOURCE_PACKAGES = ['nginx', 'libnginx-mod-http-headers-more-filter', 'apache2', 'ca-certificates']
 
-const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+export const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const HEADERS_MORE_MODULE = '/usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so'
 
 /**
@@ -382,7 +382,7 @@ async function copyGoBinary(dir, ctx, image) {
  * A static Go binary with what Go programs read from the system: CA certificates, users, /tmp.
  * @type {ClusterImage['fill']}
  */
-async function goProgram(dir, ctx, image) {
+export async function goProgram(dir, ctx, image) {
   await copyGoBinary(dir, ctx, image)
   await copyInto(dir, path.join(ctx.sources, '/etc/ssl/certs/ca-certificates.crt'), '/etc/ssl/certs/ca-certificates.crt')
   await writeAccounts(dir)
@@ -395,7 +395,7 @@ async function goProgram(dir, ctx, image) {
  * @param {BuildContext} ctx
  * @param {Pick<ClusterImage, 'users'>} [image]
  */
-async function withBusybox(dir, ctx, { users } = {}) {
+export async function withBusybox(dir, ctx, { users } = {}) {
   const busybox = ctx.busybox
   await copyInto(dir, busybox, '/bin/busybox')
   const applets = (await $q`${busybox} --list`).stdout.split('\n').filter((a) => a && a !== 'busybox')

@@ -9,7 +9,7 @@
 //   images' recipes in cluster-images.mjs;
 // - their docker-archive, which the command loads into every node's containerd.
 import { $ } from 'zx'
-import { appendFile, mkdir, rm, symlink } from 'node:fs/promises'
+import { appendFile, chmod, mkdir, rm, symlink } from 'node:fs/promises'
 import path from 'node:path'
 import { ensureDocker } from './engine/ensure-docker.mjs'
 import { IMAGES_DIR, cachedStep, stepState } from './lib/cache.mjs'
@@ -17,7 +17,7 @@ import { createProgress, minutes } from './lib/progress.mjs'
 import { debianRootfs } from './lib/rootfs.mjs'
 import { estimateOf, readTimings, recordTiming } from './lib/timings.mjs'
 import { GO_PROGRAMS, KUBERNETES_VERSION, buildGoProgram, goOutput, goProgramCached, goRun, kubeVersionFlags } from './go-binaries.mjs'
-import { buildImage, clusterImage, copyInto, debianSystem, imageBuildContext, nginxImage } from './cluster-images.mjs'
+import { PATH_ENV, buildImage, clusterImage, copyInto, debianSystem, goProgram, imageBuildContext, nginxImage, withBusybox } from './cluster-images.mjs'
 
 /** @typedef {import('./go-binaries.mjs').GoProgram} GoProgram */
 /** @typedef {import('./go-binaries.mjs').GoBins} GoBins */
@@ -29,20 +29,25 @@ const E2E_MODULE = 'e2e'
 const E2E_MODULE_DIR = path.join(IMAGES_DIR, E2E_MODULE)
 const THIS_FILE = new URL(import.meta.url).pathname
 
-/** @type {GoProgram} ginkgo's CLI and agnhost (the e2e suite's all-purpose test image). */
+/**
+ * ginkgo's CLI and the test images' programs of the same release: agnhost (the suite's
+ * all-purpose image), nonewprivs (prints its effective uid, setuid), sample-apiserver (the
+ * aggregator spec's API server).
+ * @type {GoProgram}
+ */
 const E2E_TOOLS = {
   name: 'e2e-tools',
   module: E2E_MODULE,
-  packages: ['github.com/onsi/ginkgo/v2/ginkgo', 'k8s.io/kubernetes/test/images/agnhost'],
-  typicalS: 120,
+  packages: ['github.com/onsi/ginkgo/v2/ginkgo', 'k8s.io/kubernetes/test/images/agnhost', 'k8s.io/kubernetes/test/images/nonewprivs', 'k8s.io/sample-apiserver'],
+  typicalS: 150,
 }
 /** The e2e test binary's step: its name and typical cold duration with Kubernetes already compiled. */
 const E2E_TEST = { name: 'e2e-test', typicalS: 520 }
 /** The test images' step. */
 const TEST_IMAGES_STEP = { name: 'test images', typicalS: 150 }
 
-/** The cluster's program groups the test images take binaries from (cached by `npm run images`): group -> binary. */
-const CLUSTER_BINARIES = { 'cluster-programs': 'pause', coredns: 'coredns' }
+/** The cluster's program groups the test images (and kubectl) take binaries from, cached by `npm run images`. */
+const CLUSTER_GROUPS = ['cluster-programs', 'coredns', 'kubernetes']
 
 const E2E_REGISTRY = 'registry.k8s.io/e2e-test-images'
 /** What upstream's agnhost image installs (alpine's bind-tools, curl, netcat-openbsd, iproute2, iperf, bash), from Debian. */
@@ -96,7 +101,7 @@ export async function buildConformance({ log } = {}) {
 
   /** @type {GoBins} */
   const goBins = { [E2E_TOOLS.name]: tools }
-  for (const group of Object.keys(CLUSTER_BINARIES)) {
+  for (const group of CLUSTER_GROUPS) {
     const program = GO_PROGRAMS.find((p) => p.name === group)
     if (!program) throw new Error(`images/go-binaries.mjs has no program group ${group}`)
     goBins[group] = (await buildGoProgram(program, { update() {} })).dir
@@ -113,7 +118,14 @@ export async function buildConformance({ log } = {}) {
     const archive = await buildTestImages(goBins, imageLog)
     const seconds = phase.done(built ? 'built' : 'cached')
     if (built) await recordTiming(timings, TEST_IMAGES_STEP.name, seconds)
-    return { e2eTest, ginkgo: path.join(tools, 'ginkgo'), imagesArchive: archive.file, images: archive.refs, kubernetesVersion: KUBERNETES_VERSION }
+    return {
+      e2eTest,
+      ginkgo: path.join(tools, 'ginkgo'),
+      kubectl: path.join(/** @type {string} */ (goBins.kubernetes), 'kubectl'),
+      imagesArchive: archive.file,
+      images: archive.refs,
+      kubernetesVersion: KUBERNETES_VERSION,
+    }
   } catch (error) {
     phase.fail()
     throw error
@@ -153,29 +165,65 @@ async function buildE2eTest(phase) {
 // ---- the test images ----
 
 /**
- * The images the selected conformance specs run (k8s.io/kubernetes/test/utils/image/manifest.go
+ * Every image a v1.34 conformance spec runs (k8s.io/kubernetes/test/utils/image/manifest.go
  * names them), each under its upstream name.
- * @param {{ agnhostRootfs: string, dnsutilsRootfs: string, porter: string }} sources
+ * @param {{ agnhostRootfs: string, dnsutilsRootfs: string, kubernetesDir: string }} sources
  * @returns {ClusterImage[]}
  */
-function testImages({ agnhostRootfs, dnsutilsRootfs, porter }) {
+function testImages({ agnhostRootfs, dnsutilsRootfs, kubernetesDir }) {
   /**
    * @param {ClusterImage} image
    * @param {string} ref
    * @returns {ClusterImage}
    */
   const as = (image, ref) => ({ ...image, upstream: [ref] })
+  const porter = path.join(kubernetesDir, 'test/images/agnhost/porter')
+  /** @type {ClusterImage} */
+  const agnhostImage = {
+    name: 'agnhost', tag: '2.56', upstream: [`${E2E_REGISTRY}/agnhost:2.56`],
+    go: { group: E2E_TOOLS.name, binary: 'agnhost', at: '/agnhost' },
+    fill: (dir, ctx, image) => agnhost(dir, ctx, image, { rootfs: agnhostRootfs, porter }),
+    entrypoint: ['/agnhost'], cmd: ['pause'], expose: ['80', '8080', '8081', '9376', '5000'],
+  }
   return [
+    agnhostImage,
     {
-      name: 'agnhost', tag: '2.56', upstream: [`${E2E_REGISTRY}/agnhost:2.56`],
-      go: { group: E2E_TOOLS.name, binary: 'agnhost', at: '/agnhost' },
-      fill: (dir, ctx, image) => agnhost(dir, ctx, image, { rootfs: agnhostRootfs, porter }),
-      entrypoint: ['/agnhost'], cmd: ['pause'], expose: ['80', '8080', '8081', '9376', '5000'],
+      // Upstream's is agnhost 2.33 with a picture and a JSON file its test-webserver serves (kubectl's Update Demo).
+      ...agnhostImage, name: 'nautilus', tag: '1.7', upstream: [`${E2E_REGISTRY}/nautilus:1.7`],
+      fill: async (dir, ctx, image) => {
+        await agnhostImage.fill(dir, ctx, image)
+        for (const file of ['nautilus.jpg', 'data.json']) await copyInto(dir, path.join(kubernetesDir, 'test/images/nautilus/html', file), `/${file}`)
+      },
+      cmd: ['test-webserver'],
     },
     {
       name: 'jessie-dnsutils', tag: '1.7', upstream: [`${E2E_REGISTRY}/jessie-dnsutils:1.7`],
       fill: (dir, ctx, image) => debianSystem(dir, { ...ctx, debian: dnsutilsRootfs }, image),
       cmd: ['bash'],
+    },
+    {
+      // Upstream's is alpine with the program setuid root: a container that may not gain privileges keeps its own uid.
+      name: 'nonewprivs', tag: '1.3', upstream: [`${E2E_REGISTRY}/nonewprivs:1.3`],
+      go: { group: E2E_TOOLS.name, binary: 'nonewprivs', at: '/usr/local/bin/nnp' },
+      fill: async (dir, ctx, image) => {
+        await withBusybox(dir, ctx)
+        await copyInto(dir, path.join(/** @type {string} */ (ctx.goBins[E2E_TOOLS.name]), 'nonewprivs'), '/usr/local/bin/nnp')
+        await chmod(path.join(dir, 'usr/local/bin/nnp'), 0o4755)
+      },
+      env: [PATH_ENV], cmd: ['nnp'],
+    },
+    // Upstream's is a Debian base whose default user is 1234.
+    { ...as(clusterImage('busybox', '1.36'), `${E2E_REGISTRY}/nonroot:1.4`), user: '1234' },
+    {
+      name: 'sample-apiserver', tag: '1.29.2', upstream: [`${E2E_REGISTRY}/sample-apiserver:1.29.2`],
+      go: { group: E2E_TOOLS.name, binary: 'sample-apiserver', at: '/sample-apiserver' }, fill: goProgram,
+      entrypoint: ['/sample-apiserver'],
+    },
+    {
+      // The aggregator spec's sample-apiserver keeps its objects in an etcd beside it: the cluster's own etcd build (3.6.4 too).
+      name: 'etcd', tag: '3.6.4-0', upstream: ['registry.k8s.io/etcd:3.6.4-0'],
+      go: { group: 'kubernetes', binary: 'etcd', at: '/usr/local/bin/etcd' }, fill: goProgram,
+      env: [PATH_ENV], expose: ['2379', '2380'],
     },
     // Upstream's is busybox 1.37 too (the cluster's busybox image ships trixie's 1.37).
     as(clusterImage('busybox', '1.36'), `${E2E_REGISTRY}/busybox:1.37.0-1`),
@@ -221,13 +269,13 @@ async function buildTestImages(goBins, log) {
   const agnhostRootfs = await debianRootfs('e2e-agnhost', AGNHOST_PACKAGES, log)
   const dnsutilsRootfs = await debianRootfs('e2e-dnsutils', DNSUTILS_PACKAGES, log)
   const kubernetesDir = (await goOutput(['list', '-m', '-f', '{{.Dir}}', 'k8s.io/kubernetes'], E2E_MODULE_DIR)).trim()
-  const porter = path.join(kubernetesDir, 'test/images/agnhost/porter')
-  const images = testImages({ agnhostRootfs, dnsutilsRootfs, porter })
+  const images = testImages({ agnhostRootfs, dnsutilsRootfs, kubernetesDir })
   const refs = images.map((i) => /** @type {string} */ (i.upstream[0]))
   // Rootfs directories are named by the hash of their package lists: their names stand for them.
   const rootfsKeys = [ctx.sources, ctx.debian, agnhostRootfs, dnsutilsRootfs].map((r) => path.basename(path.dirname(r)))
-  const binaries = Object.entries({ ...CLUSTER_BINARIES, [E2E_TOOLS.name]: 'agnhost' }).map(([group, binary]) => path.join(/** @type {string} */ (goBins[group]), binary))
-  const inputs = [THIS_FILE, path.join(IMAGES_DIR, 'cluster-images.mjs'), path.join(IMAGES_DIR, 'pod-images'), rootfsKeys, ctx.busybox, porter, refs, ...binaries]
+  const binaries = images.flatMap((i) => (i.go ? [path.join(/** @type {string} */ (goBins[i.go.group]), i.go.binary)] : []))
+  // The module directory is named by its version: the files taken from it (porter's certificate, nautilus' pictures) are its.
+  const inputs = [THIS_FILE, path.join(IMAGES_DIR, 'cluster-images.mjs'), path.join(IMAGES_DIR, 'pod-images'), rootfsKeys, ctx.busybox, kubernetesDir, refs, ...binaries]
   const { outDir, cached } = await cachedStep('e2e-images', inputs, async (out) => {
     const staging = path.join(out, 'staging')
     for (const image of images) await buildImage(image, ctx, staging, log, image.upstream[0])

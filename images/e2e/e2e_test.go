@@ -1,9 +1,7 @@
 // The upstream e2e suite of the cluster's Kubernetes release, for `kube-scenarios conformance`.
-// Upstream's e2e.test is `go test -c ./test/e2e`, whose e2e_test.go imports every suite; this one
-// imports only the suites of the areas the conformance run selects. k8s.io/kubernetes/test/e2e
-// brings the suite's set-up (SynchronizedBeforeSuite: nodes schedulable, system pods ready) and
-// RunE2ETests, and through test/e2e/common the common node, storage and pod-network suites;
-// apps, network and node (Pods Extended) are added here. The flags are registered as upstream's e2e_test.go registers them.
+// Upstream's e2e.test is `go test -c ./test/e2e`, whose e2e_test.go imports every suite and
+// registers the framework's flags; this file does the same from outside the kubernetes module
+// (k8s.io/kubernetes/test/e2e brings the suite's set-up, SynchronizedBeforeSuite, and RunE2ETests).
 package conformance
 
 import (
@@ -24,10 +22,27 @@ import (
 	// Defines and freezes the feature constants, as upstream's suite does first.
 	_ "k8s.io/kubernetes/test/e2e/feature"
 
-	// The suites beside those test/e2e imports itself (common/node, common/storage, common/network).
+	// Every suite upstream's e2e.test imports (test/e2e/e2e_test.go), so the conformance label
+	// selects exactly upstream's set and ginkgo counts the same specs.
+	_ "k8s.io/kubernetes/test/e2e/apimachinery"
 	_ "k8s.io/kubernetes/test/e2e/apps"
+	_ "k8s.io/kubernetes/test/e2e/architecture"
+	_ "k8s.io/kubernetes/test/e2e/auth"
+	_ "k8s.io/kubernetes/test/e2e/autoscaling"
+	_ "k8s.io/kubernetes/test/e2e/cloud"
+	_ "k8s.io/kubernetes/test/e2e/common"
+	_ "k8s.io/kubernetes/test/e2e/dra"
+	_ "k8s.io/kubernetes/test/e2e/instrumentation"
+	_ "k8s.io/kubernetes/test/e2e/kubectl"
+	_ "k8s.io/kubernetes/test/e2e/lifecycle"
+	_ "k8s.io/kubernetes/test/e2e/lifecycle/bootstrap"
 	_ "k8s.io/kubernetes/test/e2e/network"
 	_ "k8s.io/kubernetes/test/e2e/node"
+	_ "k8s.io/kubernetes/test/e2e/scheduling"
+	_ "k8s.io/kubernetes/test/e2e/storage"
+	_ "k8s.io/kubernetes/test/e2e/storage/csimock"
+	_ "k8s.io/kubernetes/test/e2e/storage/external"
+	_ "k8s.io/kubernetes/test/e2e/windows"
 
 	// The framework reconfigured as upstream's suite has it (debug dumps, metrics, node checks).
 	_ "k8s.io/kubernetes/test/e2e/framework/debug/init"

@@ -34,9 +34,17 @@ export interface ConformanceReport {
   /** Parallel ginkgo processes. */
   parallel: number
   durationMs: number
+  /** The [Serial] specs, run alone after the parallel ones (undefined when ginkgo wrote no JSON report). */
+  serial?: SerialPhase
   specs: ConformanceSpec[]
-  /** Ginkgo's JUnit and the run's log, relative to the report folder. */
-  files: { junit: string; log: string }
+  /** What a certified run hands in, relative to the report folder: ginkgo's JUnit, the suite's log (e2e.log), the product summary. */
+  files: { junit: string; log: string; product?: string }
+}
+
+/** The serial phase of a run: how many [Serial] specs ran, from the first one's start to the last one's end. */
+export interface SerialPhase {
+  specs: number
+  durationMs: number
 }
 
 export interface ConformanceSpec {
@@ -164,4 +172,26 @@ function decodeXml(text: string): string {
     if (entity.startsWith('#')) return String.fromCodePoint(Number(entity.slice(1)))
     return XML_ENTITIES[entity] ?? whole
   })
+}
+
+/** One spec of ginkgo's JSON report (--json-report), the fields read here. */
+interface GinkgoSpecReport {
+  LeafNodeType?: string
+  State?: string
+  IsSerial?: boolean
+  LeafNodeLabels?: string[] | null
+  StartTime?: string
+  EndTime?: string
+}
+
+/** The serial phase from ginkgo's JSON report; undefined when no [Serial] spec ran. */
+export function serialPhaseOf(json: string): SerialPhase | undefined {
+  const suites = JSON.parse(json) as { SpecReports?: GinkgoSpecReport[] | null }[]
+  const ran = suites
+    .flatMap((suite) => suite.SpecReports ?? [])
+    .filter((spec) => spec.LeafNodeType === 'It' && (spec.IsSerial || spec.LeafNodeLabels?.includes('Serial')) && spec.State !== 'skipped' && spec.State !== 'pending')
+  if (ran.length === 0) return undefined
+  const starts = ran.map((spec) => Date.parse(spec.StartTime ?? ''))
+  const ends = ran.map((spec) => Date.parse(spec.EndTime ?? ''))
+  return { specs: ran.length, durationMs: Math.max(...ends) - Math.min(...starts) }
 }

@@ -23,8 +23,9 @@ export function renderConformance(report: ConformanceReport, runsOf: (key: strin
     ['selection', `label ${CONFORMANCE_LABEL}, ${selection.focus ? `focus <code>${escapeHtml(selection.focus)}</code>` : `areas ${escapeHtml(selection.areas.map((a) => a.name).join(', '))}`}`],
     ['ginkgo processes', String(report.parallel)],
     ['wall time', formatDuration(report.durationMs)],
+    ...(report.serial ? ([['serial phase', `${report.serial.specs} [Serial] specs alone, ${formatDuration(report.serial.durationMs)}`]] as Array<[string, string]>) : []),
     ['specs', `${report.specs.length}: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped`],
-    ['files', `<a href="${escapeHtml(report.files.junit)}">JUnit</a> · <a href="${escapeHtml(report.files.log)}">log</a>`],
+    ['files', [`<a href="${escapeHtml(report.files.junit)}">junit_01.xml</a>`, `<a href="${escapeHtml(report.files.log)}">e2e.log</a>`, ...(report.files.product ? [`<a href="${escapeHtml(report.files.product)}">PRODUCT.yaml</a>`] : [])].join(' · ')],
   ]
   const failed = report.specs.filter((s) => s.status === 'failed')
   return [

@@ -56,18 +56,24 @@ function keptReportsFromEnv(): number {
   return kept
 }
 
-/**
- * Deletes the oldest run folders (those holding a report.json) beyond `keep`, never the one just
- * written. Anything else in the reports folder (history, README, latest, a user's files) stays.
- */
-function pruneRunFolders(reportsDir: string, keep: number, current: string): void {
-  const runs = readdirSync(reportsDir, { withFileTypes: true })
+/** The run folders (those holding a report.json), newest first. */
+export function savedRunFolders(reportsDir: string): string[] {
+  if (!existsSync(reportsDir)) return []
+  return readdirSync(reportsDir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && entry.name !== LATEST_DIR && existsSync(path.join(reportsDir, entry.name, REPORT_DATA_FILE)))
     .map((entry) => path.join(reportsDir, entry.name))
-    .filter((dir) => path.resolve(dir) !== path.resolve(current))
     .map((dir) => ({ dir, written: statSync(path.join(dir, REPORT_DATA_FILE)).mtimeMs }))
     .sort((a, b) => b.written - a.written)
-  for (const { dir } of runs.slice(Math.max(0, keep - 1))) rmSync(dir, { recursive: true, force: true })
+    .map(({ dir }) => dir)
+}
+
+/**
+ * Deletes the oldest run folders beyond `keep`, never the one just written. Anything else in the
+ * reports folder (history, README, latest, a user's files) stays.
+ */
+function pruneRunFolders(reportsDir: string, keep: number, current: string): void {
+  const older = savedRunFolders(reportsDir).filter((dir) => path.resolve(dir) !== path.resolve(current))
+  for (const dir of older.slice(Math.max(0, keep - 1))) rmSync(dir, { recursive: true, force: true })
 }
 
 /**

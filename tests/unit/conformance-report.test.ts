@@ -1,13 +1,16 @@
 // The conformance run in the report: ginkgo's JUnit read back into specs (selected, sorted into
 // areas, failures and skip reasons kept), the command line built from the selection file, the
 // section rendered, and the specs recorded in the history and our JUnit.
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { SELECTION_FILE, defaultParallel, ginkgoArgs, readSelection } from '../../bin/conformance-plan.js'
+import YAML from 'yaml'
+import { SELECTION_FILE, SuiteProgress, defaultParallel, ginkgoArgs, readSelection } from '../../bin/conformance-plan.js'
+import { renderProduct } from '../../lib/report/conformance-product.js'
 import { missingParts } from '../../lib/report/browser-check.js'
-import { NOT_REACHED, conformanceSpecs, parseJunitCases, skipOf } from '../../lib/report/conformance.js'
+import { NOT_REACHED, conformanceSpecs, parseJunitCases, serialPhaseOf, skipOf } from '../../lib/report/conformance.js'
 import { historyRecordOf } from '../../lib/report/history.js'
 import { renderJunit } from '../../lib/report/junit.js'
 import { renderReport } from '../../lib/report/render-report.js'
@@ -56,12 +59,35 @@ describe("ginkgo's JUnit", () => {
   })
 })
 
+/** The Kubernetes module the e2e suite is built from (Go's module cache). */
+function kubernetesModuleDir(): string {
+  return execFileSync('go', ['list', '-m', '-f', '{{.Dir}}', 'k8s.io/kubernetes'], { cwd: 'images/e2e', encoding: 'utf8' }).trim()
+}
+
 describe('the selection file and the command line', () => {
-  test('every area has a focus and every skip a reason', () => {
+  test('by default every area; every area has a focus and every skip a reason', () => {
     const selection = readSelection()
-    expect(selection.areas.map((a) => a.name)).toEqual(['sig-apps', 'sig-network', 'sig-node', 'sig-storage'])
+    expect(selection.areas.map((a) => a.name)).toEqual([
+      'sig-api-machinery', 'sig-apps', 'sig-architecture', 'sig-auth', 'sig-cli', 'sig-instrumentation', 'sig-network', 'sig-node', 'sig-scheduling', 'sig-storage',
+    ])
     for (const area of selection.areas) expect(() => new RegExp(area.focus)).not.toThrow()
     for (const skip of selection.skip) expect(skip.reason.trim().length).toBeGreaterThan(10)
+  })
+
+  test("upstream's list of conformance specs falls into the areas, each into one", () => {
+    const upstream = readFileSync(path.join(kubernetesModuleDir(), 'test/conformance/testdata/conformance.yaml'), 'utf8')
+    const names = [...upstream.matchAll(/^  codename: '([\s\S]*?)'$/gm)].map(([, name]) => name!.replace(/\s+/g, ' '))
+    expect(names).toHaveLength(424)
+    const patterns = readSelection().areas.map((a) => new RegExp(a.focus))
+    expect(names.filter((name) => patterns.filter((p) => p.test(name)).length !== 1)).toEqual([])
+  })
+
+  test('--areas picks areas by name or a subset; an unknown name is refused with the choices', () => {
+    expect(readSelection(SELECTION_FILE, { areas: ['sig-cli', 'sig-auth'] }).areas.map((a) => a.name)).toEqual(['sig-cli', 'sig-auth'])
+    const chapter = readSelection(SELECTION_FILE, { areas: ['chapter'] })
+    expect(chapter.areas.map((a) => a.name)).toEqual(['sig-apps', 'sig-network', 'sig-node', 'sig-storage'])
+    expect(chapter.areas[0]!.focus).toContain('Deployment|ReplicaSet')
+    expect(() => readSelection(SELECTION_FILE, { areas: ['sig-nope'] })).toThrow(/no area or subset "sig-nope" \(areas: sig-api-machinery, .*; subsets: chapter\)/)
   })
 
   test('a skip without its reason is refused', () => {
@@ -80,13 +106,13 @@ describe('the selection file and the command line', () => {
   })
 
   test('ginkgo gets the label, the areas as its focus, the skips as exact names, and the framework its flags', () => {
-    const args = ginkgoArgs({ e2eTest: '/cache/e2e.test', selection: SAMPLE_SELECTION, parallel: 4, kubeconfig: '/tmp/k', outputDir: '/r/e2e', color: false })
+    const args = ginkgoArgs({ e2eTest: '/cache/e2e.test', selection: SAMPLE_SELECTION, parallel: 4, kubeconfig: '/tmp/k', kubectl: '/cache/kubectl', outputDir: '/r/e2e' })
     expect(args).toEqual([
       'run', '--procs=4', '--timeout=3h', '--label-filter=Conformance',
       '--focus=\\[sig-apps\\] (Deployment|Job) |\\[sig-network\\] (Services|DNS) ',
       `--skip=${skipOf(SAMPLE_SELECTION)}`,
-      '--silence-skips', '--no-color', '/cache/e2e.test', '--',
-      '--kubeconfig=/tmp/k', '--provider=skeleton', '--report-dir=/r/e2e', '--e2e-output-dir=/r/e2e',
+      '--silence-skips', '-v', '--no-color', '--json-report=ginkgo-report.json', '/cache/e2e.test', '--',
+      '--kubeconfig=/tmp/k', '--provider=skeleton', '--kubectl-path=/cache/kubectl', '--report-dir=/r/e2e', '--e2e-output-dir=/r/e2e',
     ])
     const skip = new RegExp(skipOf(SAMPLE_SELECTION)!)
     expect(skip.test(SAMPLE_SELECTION.skip[0]!.test)).toBe(true)
@@ -149,5 +175,74 @@ describe('the conformance section', () => {
     ])
     // The serialized DOM writes boolean attributes as open="".
     expect(missingParts(html.replaceAll(' open>', ' open="">'), run)).toEqual([])
+  })
+})
+
+describe("ginkgo's output and reports", () => {
+  test('the terminal gets the header, the summary, each failed spec by name and a count on demand', () => {
+    const lines: string[] = []
+    let now = 0
+    const progress = new SuiteProgress((line) => lines.push(line), () => now)
+    const output = [
+      'Will run 424 of 7136 specs',
+      '------------------------------',
+      '• [2.345 seconds]',
+      '[sig-apps] Job should delete a job [Conformance]',
+      'k8s.io/kubernetes/test/e2e/apps/job.go:123',
+      '  STEP: Creating a kubernetes client @ 12/04/26 17:00:00.000',
+      '• [FAILED] [31.002 seconds]',
+      '[sig-network] Services should serve a basic endpoint from pods [Conformance]',
+      'S [SKIPPED] [0.010 seconds]',
+      '[sig-node] Pods should be updated [Conformance]',
+      'Ran 424 of 7136 Specs in 3012.345 seconds',
+      'FAIL! -- 423 Passed | 1 Failed | 0 Pending | 6712 Skipped',
+    ]
+    output.slice(0, 8).forEach((line) => progress.line(line))
+    now = 5 * 60_000
+    progress.report()
+    output.slice(8).forEach((line) => progress.line(line))
+    expect(lines).toEqual([
+      'conformance: Will run 424 of 7136 specs',
+      'conformance: FAILED: [sig-network] Services should serve a basic endpoint from pods [Conformance]',
+      'conformance: 2 of 424 specs done, 1 failed, 5 min',
+      'conformance: Ran 424 of 7136 Specs in 3012.345 seconds',
+      'conformance: FAIL! -- 423 Passed | 1 Failed | 0 Pending | 6712 Skipped',
+    ])
+  })
+
+  test('the serial phase: the [Serial] specs that ran, from the first start to the last end', () => {
+    const spec = (serial: boolean, state: string, start: string, end: string) => ({ LeafNodeType: 'It', IsSerial: serial, State: state, StartTime: `2026-12-04T17:${start}Z`, EndTime: `2026-12-04T17:${end}Z` })
+    const json = JSON.stringify([
+      {
+        SpecReports: [
+          spec(false, 'passed', '00:00', '40:00'),
+          spec(true, 'passed', '41:00', '43:30'),
+          spec(true, 'failed', '43:30', '50:00'),
+          spec(true, 'skipped', '00:00', '00:00'),
+          { LeafNodeType: 'SynchronizedAfterSuite', IsSerial: true, State: 'passed', StartTime: '2026-12-04T17:55:00Z', EndTime: '2026-12-04T17:56:00Z' },
+        ],
+      },
+    ])
+    expect(serialPhaseOf(json)).toEqual({ specs: 2, durationMs: 9 * 60_000 })
+    expect(serialPhaseOf(JSON.stringify([{ SpecReports: [spec(false, 'passed', '00:00', '01:00')] }]))).toBeUndefined()
+  })
+
+  test("PRODUCT.yaml: a submission's fields, then the run: nodes, what was built, the result", () => {
+    const run = sampleConformanceRun()
+    const yaml = renderProduct({
+      provider: 'local',
+      runId: run.runId,
+      kubernetesVersion: 'v1.34.4',
+      nodes: [{ name: 'kube-scenarios-control-plane', kubeletVersion: 'v1.34.4', containerRuntime: 'containerd://2.1.4', osImage: 'Debian GNU/Linux 13 (trixie)', kernel: '6.1.0', cpu: '2', memory: '24Gi', taints: [] }],
+      nodeImages: ['kube-scenarios/node:1dd45862e10c2328'],
+      e2eTest: '/cache/e2e.test',
+      testImages: ['registry.k8s.io/e2e-test-images/agnhost:2.56'],
+      report: { ...run.conformance!, serial: { specs: 25, durationMs: 600_000 } },
+    })
+    const product = YAML.parse(yaml)
+    expect(product).toMatchObject({ vendor: 'kube-scenarios', name: 'kube-scenarios offline cluster', version: 'v1.34.4', type: 'installer' })
+    expect(product.run.nodes[0]).toMatchObject({ name: 'kube-scenarios-control-plane', kubelet: 'v1.34.4', taints: [] })
+    expect(product.run.built_here).toEqual({ node_images: ['kube-scenarios/node:1dd45862e10c2328'], test_images: ['registry.k8s.io/e2e-test-images/agnhost:2.56'] })
+    expect(product.run.result).toMatchObject({ selected: 6, passed: 2, failed: 1, skipped: 3, serial_specs: 25, serial_phase_seconds: 600 })
   })
 })

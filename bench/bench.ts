@@ -22,6 +22,7 @@ import { watchObjects } from '../lib/wait.js'
 import type { RunReport } from '../lib/report/model.js'
 import { REPORT_DATA_FILE, savedRunFolders } from '../lib/report/report-files.js'
 import { readSelection } from '../bin/conformance-plan.js'
+import { childEnv, runSettings, toEnv, type RunSettings } from '../lib/settings.js'
 
 /** Scenario files of the per-file cost row. */
 const MANY_FILES = 20
@@ -66,8 +67,8 @@ const seconds = (ms: number) => Math.round(ms / 100) / 10
 export interface BenchOptions {
   repetitions: number
   watchChanges: number
-  reportsDir: string
-  cluster?: string
+  /** The clusters it starts (default: the offline cluster unless the environment names another). */
+  settings: RunSettings
   /** Run the chapter (and sample memory) instead of reading the newest report. */
   runChapter: boolean
 }
@@ -78,11 +79,11 @@ export async function bench(options: BenchOptions): Promise<Row[]> {
   const readyThree: number[] = []
   const joins: number[] = []
   let lags: number[] = []
-  const cluster = options.cluster ?? process.env.KUBE_SCENARIOS_CLUSTER ?? 'local'
+  const { settings } = options
   for (let i = 1; i <= options.repetitions; i++) {
     console.log(`[bench] clusters ${i} of ${options.repetitions}`)
     const started = Date.now()
-    const run = await startRun({ cluster, nodes: 1, log: () => undefined })
+    const run = await startRun({ ...settings, nodes: 1 }, { log: () => undefined })
     ready.push(seconds(Date.now() - started))
     try {
       const { addNode } = await import('../lib/cluster/control.js')
@@ -97,14 +98,14 @@ export async function bench(options: BenchOptions): Promise<Row[]> {
       await run.stop()
     }
     const threeStarted = Date.now()
-    const three = await startRun({ cluster, nodes: 3, log: () => undefined })
+    const three = await startRun({ ...settings, nodes: 3 }, { log: () => undefined })
     readyThree.push(seconds(Date.now() - threeStarted))
     await three.stop()
   }
   rows.push(row('cluster ready, 1 node (s)', ready), row('cluster ready, 3 nodes (s)', readyThree), row('node join (s)', joins))
   rows.push(row('watch lag p50 (ms)', [quantile(lags, 0.5)]), row('watch lag p99 (ms)', [quantile(lags, 0.99)]))
-  const memory = options.runChapter ? await runChapterSampling(cluster) : undefined
-  rows.push(...chapterRows(options.reportsDir), ...conformanceRows(options.reportsDir), ...(memory ? memoryRows(memory) : []), ...(await buildRows()))
+  const memory = options.runChapter ? await runChapterSampling(settings.cluster) : undefined
+  rows.push(...chapterRows(settings.reportDir), ...conformanceRows(settings.reportDir), ...(memory ? memoryRows(memory) : []), ...(await buildRows()))
   return rows
 }
 
@@ -216,7 +217,7 @@ async function manyFilesWall(kubeconfig: string): Promise<number> {
       )
     }
     const vitest = path.join(import.meta.dirname, '..', 'node_modules', 'vitest', 'vitest.mjs')
-    const env = { ...process.env, KUBE_SCENARIOS_CLUSTER: 'kubeconfig', KUBE_SCENARIOS_KUBECONFIG: path.join(project, 'kubeconfig'), KUBE_SCENARIOS_REPORT_DIR: path.join(project, 'reports'), KUBE_SCENARIOS_HISTORY: path.join(project, 'history.jsonl') }
+    const env = childEnv(toEnv({ cluster: 'kubeconfig', kubeconfig: path.join(project, 'kubeconfig'), reportDir: path.join(project, 'reports'), history: path.join(project, 'history.jsonl') }))
     const started = Date.now()
     const code = await new Promise<number | null>((resolve) => spawn(process.execPath, [vitest, 'run'], { cwd: project, stdio: 'ignore', env }).on('exit', resolve))
     if (code !== 0) console.log(`[bench] the ${MANY_FILES} files exited ${code}: their wall time comes from a run that failed`)
@@ -307,8 +308,11 @@ export function benchPage(rows: readonly Row[], at: string): string {
 
 export async function main(args: string[]): Promise<number> {
   const repetitions = Number(args[args.indexOf('--repetitions') + 1] ?? 3) || 3
-  const reportsDir = path.resolve(process.env.KUBE_SCENARIOS_REPORT_DIR ?? 'reports')
-  const rows = await bench({ repetitions: args.includes('--repetitions') ? repetitions : 3, watchChanges: 300, reportsDir, runChapter: !args.includes('--no-chapter') })
+  const environment = runSettings()
+  // The offline cluster unless the environment names a provider.
+  const settings = environment.cluster === 'auto' ? { ...environment, cluster: 'local' as const } : environment
+  const reportsDir = settings.reportDir
+  const rows = await bench({ repetitions: args.includes('--repetitions') ? repetitions : 3, watchChanges: 300, settings, runChapter: !args.includes('--no-chapter') })
   const at = new Date().toISOString()
   const table = formatRows(rows)
   console.log(`\n${table}`)

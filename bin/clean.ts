@@ -7,6 +7,8 @@ import { homedir, tmpdir } from 'node:os'
 import path from 'node:path'
 import { getContainerRuntimeClient } from 'testcontainers'
 import { MANAGED_LABEL, RUN_LABEL, firstLine, runNetworkName } from '../lib/cluster/provider.js'
+import { kubeconfigFiles, loadKubeConfig } from '../lib/cluster/kubeconfig.js'
+import { parseRunSettings } from '../lib/settings.js'
 
 export interface CleanOptions {
   /** Only this run's leftovers; default every run's (including a run in progress). */
@@ -59,12 +61,9 @@ async function sweepDocker(options: CleanOptions, log: (line: string) => void): 
 }
 
 async function sweepNamespaces(options: CleanOptions, log: (line: string) => void): Promise<void> {
-  const kc = new k8s.KubeConfig()
-  const file = options.kubeconfig ?? process.env.KUBE_SCENARIOS_KUBECONFIG
-  if (file) kc.loadFromString(readFileSync(file, 'utf8'))
-  else if (process.env.KUBECONFIG || existsSync(path.join(homedir(), '.kube', 'config'))) kc.loadFromDefault()
-  else return log('namespaces: no kubeconfig to sweep (KUBE_SCENARIOS_KUBECONFIG, KUBECONFIG or ~/.kube/config)')
-  if (process.env.KUBE_SCENARIOS_CONTEXT) kc.setCurrentContext(process.env.KUBE_SCENARIOS_CONTEXT)
+  const settings = parseRunSettings({ kubeconfig: options.kubeconfig })
+  if (!kubeconfigFiles(settings).some((f) => existsSync(f))) return log('namespaces: no kubeconfig to sweep (KUBE_SCENARIOS_KUBECONFIG, KUBECONFIG or ~/.kube/config)')
+  const kc = loadKubeConfig(settings)
   if (!kc.getCurrentCluster()) return log('namespaces: no kubeconfig cluster to sweep')
   const core = kc.makeApiClient(k8s.CoreV1Api)
   const labelSelector = [`${MANAGED_LABEL}=true`, ...(options.runId ? [`${RUN_LABEL}=${options.runId}`] : [])].join(',')

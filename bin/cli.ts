@@ -4,14 +4,14 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { startVitest } from 'vitest/node'
 import { checkReportInBrowser } from '../lib/report/browser-check.js'
-import { mergeShards, parseShard, readShardReports } from '../lib/report/merge.js'
+import { mergeShards, readShardReports } from '../lib/report/merge.js'
+import { exportSettings, parseRunSettings, runSettings, settingsHelp, type RunSettings } from '../lib/settings.js'
 import { countByStatus, countFlaky, summaryLine } from '../lib/report/model.js'
 import { LATEST_DIR, regenerateReport, writeRunReport } from '../lib/report/report-files.js'
 import { planRun, type RunPlan } from './run-plan.js'
 
 /** The project being tested: its vitest config, scenarios/, fixtures/ and reports/ (this repository, or a user's). */
 const PROJECT = process.cwd()
-const CLUSTERS = ['k3s', 'local', 'kubeconfig', 'auto']
 
 export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
 
@@ -73,6 +73,9 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
       Removes the containers and networks labelled kube-scenarios.dev/run and the namespaces
       labelled kube-scenarios.dev/managed=true on the kubeconfig's cluster (of every run, a run
       in progress included, unless --run names one).
+
+Settings (environment variables; a flag where shown wins over its variable):
+${settingsHelp()}
 `
 
 type Command = (args: string[]) => Promise<number>
@@ -114,27 +117,17 @@ interface RunValues {
   shard?: string
 }
 
-/** Checks the run options and plans the selection; the harness and reporters read the settings from the environment. */
-function prepareRun(values: RunValues, positionals: string[]): RunPlan {
-  if (values.cluster && !CLUSTERS.includes(values.cluster)) throw new Error(`--cluster must be one of ${CLUSTERS.join(', ')}, not "${values.cluster}"`)
-  parseNodes(values.nodes)
+/** Checks the run's settings (flags over environment) and plans the selection; the settings go to vitest's workers through the environment. */
+function prepareRun(values: RunValues, positionals: string[]): { plan: RunPlan; settings: RunSettings } {
+  const settings = parseRunSettings(values)
   const plan = planRun(positionals, path.join(PROJECT, 'scenarios'))
   for (const note of plan.notes ?? []) process.stdout.write(`kube-scenarios: ${note}\n`)
-  if (values.cluster) process.env.KUBE_SCENARIOS_CLUSTER = values.cluster
-  if (values.nodes) process.env.KUBE_SCENARIOS_NODES = values.nodes
-  if (values.kubeconfig) process.env.KUBE_SCENARIOS_KUBECONFIG = path.resolve(values.kubeconfig)
-  if (values['keep-namespaces']) process.env.KUBE_SCENARIOS_KEEP_NAMESPACES = '1'
-  if (values.shard) {
-    parseShard(values.shard)
-    process.env.KUBE_SCENARIOS_SHARD = values.shard
-  }
-  process.env.KUBE_SCENARIOS_REPORT_DIR = path.resolve(values.report ?? process.env.KUBE_SCENARIOS_REPORT_DIR ?? path.join(PROJECT, 'reports'))
-  return plan
+  exportSettings(settings)
+  return { plan, settings }
 }
 
 /** One vitest run of the plan; returns its exit code. */
-async function runPlan(plan: RunPlan): Promise<number> {
-  const shard = process.env.KUBE_SCENARIOS_SHARD
+async function runPlan(plan: RunPlan, { shard }: Pick<RunSettings, 'shard'>): Promise<number> {
   const vitest = await startVitest('test', plan.files, { root: PROJECT, run: true, watch: false, project: 'scenarios', testNamePattern: plan.testNamePattern, ...(shard ? { shard } : {}) })
   // close() runs the global teardown: the cluster stops with everything it created.
   await vitest.close()
@@ -143,7 +136,8 @@ async function runPlan(plan: RunPlan): Promise<number> {
 
 async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: RUN_OPTIONS })
-  return runPlan(prepareRun(values, positionals))
+  const { plan, settings } = prepareRun(values, positionals)
+  return runPlan(plan, settings)
 }
 
 async function soakRuns(args: string[]): Promise<number> {
@@ -152,16 +146,14 @@ async function soakRuns(args: string[]): Promise<number> {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive whole number, not "${values.runs}"`)
   if (values.shard) throw new Error('soak runs whole selections; it does not take --shard')
   if (values['reuse-cluster'] && values.cluster === 'kubeconfig') throw new Error('--reuse-cluster starts a cluster to share; with --cluster kubeconfig every run already borrows yours')
-  const plan = prepareRun({ ...values, cluster: values['reuse-cluster'] ? undefined : values.cluster }, positionals)
+  const { plan, settings } = prepareRun(values, positionals)
   const { soak, formatSoakTable } = await import('./soak.js')
-  const { historyFile } = await import('../lib/report/history.js')
   const { rows, failedRuns } = await soak({
     runs,
     reuseCluster: Boolean(values['reuse-cluster']),
-    cluster: values.cluster,
-    nodes: parseNodes(values.nodes),
-    historyFile: historyFile(process.env.KUBE_SCENARIOS_REPORT_DIR!),
-    runOnce: () => runPlan(plan),
+    settings,
+    historyFile: settings.history,
+    runOnce: () => runPlan(plan, runSettings()),
   })
   process.stdout.write(`\n${formatSoakTable(rows, runs)}\n${failedRuns} of ${runs} runs failed\n`)
   return failedRuns === 0 ? 0 : 1
@@ -174,15 +166,13 @@ async function runConformance(args: string[]): Promise<number> {
   })
   const cluster = values.cluster ?? (values.kubeconfig ? 'kubeconfig' : 'local')
   if (cluster !== 'local' && cluster !== 'kubeconfig') throw new Error(`--cluster must be local or kubeconfig (the conformance run loads its test images into the nodes), not "${cluster}"`)
-  if (values.kubeconfig) process.env.KUBE_SCENARIOS_KUBECONFIG = path.resolve(values.kubeconfig)
-  const { conformance } = await import('./conformance.js')
+  const { conformance, DEFAULT_CONFORMANCE_NODES } = await import('./conformance.js')
+  const settings = parseRunSettings({ cluster, nodes: values.nodes ?? String(DEFAULT_CONFORMANCE_NODES), kubeconfig: values.kubeconfig, report: values.report })
   return conformance({
-    cluster,
-    nodes: parseNodes(values.nodes),
+    settings,
     parallel: values.parallel === undefined ? undefined : parseCount('--parallel', values.parallel),
     areas: values.areas?.split(',').map((a) => a.trim()).filter(Boolean),
     focus: values.focus,
-    reportsDir: path.resolve(values.report ?? process.env.KUBE_SCENARIOS_REPORT_DIR ?? path.join(PROJECT, 'reports')),
   })
 }
 
@@ -206,8 +196,10 @@ async function holdUp(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { cluster: { type: 'string' }, nodes: { type: 'string' }, 'kubeconfig-out': { type: 'string' } } })
   const cluster = values.cluster ?? 'auto'
   if (!['k3s', 'local', 'auto'].includes(cluster)) throw new Error(`--cluster must be local, k3s or auto (up starts a cluster), not "${cluster}"`)
+  // A cluster of its own: a kubeconfig in the environment is not one to hold.
+  const settings = { ...parseRunSettings({ cluster, nodes: values.nodes }), kubeconfig: undefined }
   const { up } = await import('./hold.js')
-  await up({ cluster, nodes: parseNodes(values.nodes), kubeconfigOut: values['kubeconfig-out'] })
+  await up({ settings, kubeconfigOut: values['kubeconfig-out'] })
   return 0
 }
 
@@ -231,10 +223,7 @@ async function devLoop(args: string[]): Promise<number> {
   const { heldKubeconfig } = await import('./hold.js')
   const kubeconfig = heldKubeconfig(values.run)
   const plan = planRun(positionals, path.join(PROJECT, 'scenarios'))
-  process.env.KUBE_SCENARIOS_CLUSTER = 'kubeconfig'
-  process.env.KUBE_SCENARIOS_KUBECONFIG = kubeconfig
-  process.env.KUBE_SCENARIOS_DEV = '1'
-  process.env.KUBE_SCENARIOS_REPORT_DIR ??= path.join(PROJECT, 'reports')
+  exportSettings({ ...parseRunSettings({ cluster: 'kubeconfig', kubeconfig }), dev: true })
   process.stdout.write(`kube-scenarios dev: on the held cluster of ${kubeconfig}; saving a scenario or fixture runs it again (q quits)\n`)
   // Fixtures are read, not imported: vitest's module graph does not see them, so a change to one runs the files again.
   const forceRerunTriggers = ['**/package.json/**', '**/vitest.config.*/**', path.join(PROJECT, 'fixtures', '**')]
@@ -248,10 +237,6 @@ async function runKubectl(args: string[]): Promise<number> {
   return kubectl(args)
 }
 
-function parseNodes(nodes: string | undefined): number | undefined {
-  return nodes === undefined ? undefined : parseCount('--nodes', nodes)
-}
-
 function parseCount(flag: string, value: string): number {
   if (!/^[1-9]\d*$/.test(value)) throw new Error(`${flag} must be a positive whole number, not "${value}"`)
   return Number(value)
@@ -259,7 +244,7 @@ function parseCount(flag: string, value: string): number {
 
 async function report(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { check: { type: 'boolean' }, screenshot: { type: 'string' }, merge: { type: 'boolean' } } })
-  const reportsDir = process.env.KUBE_SCENARIOS_REPORT_DIR ?? path.join(PROJECT, 'reports')
+  const reportsDir = runSettings().reportDir
   let dir: string
   let failed = false
   if (values.merge) {

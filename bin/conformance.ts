@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { RUN_LABEL } from '#images/lib/cluster-constants.mjs'
 import { LOCAL_NODE_RUNTIME, importArchive } from '../lib/cluster/images.js'
-import { readHeldCluster } from '../lib/cluster/kubeconfig.js'
+import { readHeldCluster, type HeldCluster } from '../lib/cluster/kubeconfig.js'
+import type { RunSettings } from '../lib/settings.js'
 import type { ClusterInfo } from '../lib/cluster/provider.js'
 import { startRun } from '../lib/cluster/run.js'
 import { describeNodes } from '../lib/report/cluster-nodes.js'
@@ -33,18 +34,14 @@ const PRODUCT_FILE = 'PRODUCT.yaml'
 const PROGRESS_EVERY_MS = 60_000
 
 export interface ConformanceOptions {
-  /** local (default: the offline cluster, started for the run) or kubeconfig (KUBE_SCENARIOS_KUBECONFIG's cluster). */
-  cluster?: 'local' | 'kubeconfig'
-  /** Nodes of the local cluster; default DEFAULT_CONFORMANCE_NODES. */
-  nodes?: number
+  /** The cluster (local: the offline cluster started for the run, DEFAULT_CONFORMANCE_NODES nodes unless said; or kubeconfig) and the report folder. */
+  settings: RunSettings
   /** Parallel ginkgo processes; default defaultParallel(). */
   parallel?: number
   /** Areas of the selection file, or one of its subsets (default: all areas). */
   areas?: string[]
   /** Replaces the areas' focus (a regular expression over spec names). */
   focus?: string
-  /** The reports folder (run folders, latest, history). */
-  reportsDir: string
   log?: (line: string) => void
 }
 
@@ -58,15 +55,17 @@ export async function conformance(options: ConformanceOptions): Promise<number> 
   const parallel = options.parallel ?? defaultParallel()
   const { buildConformance } = await import('#images/conformance.mjs')
   const build = await buildConformance({ log: (line) => log(`docker: ${line}`) })
-  const run = await startRun({ cluster: options.cluster ?? 'local', nodes: options.nodes ?? DEFAULT_CONFORMANCE_NODES, log })
+  const { settings } = options
+  const reportsDir = settings.reportDir
+  const run = await startRun(settings, { log })
   const { info } = run
   const kubeconfig = path.join(tmpdir(), `kube-scenarios-${info.runId}-e2e.kubeconfig`)
   try {
-    const folder = runFolder(options.reportsDir, info.runId)
+    const folder = runFolder(reportsDir, info.runId)
     const outputDir = path.join(folder, E2E_DIR)
     await mkdir(outputDir, { recursive: true })
     await writeFile(kubeconfig, info.kubeconfig, { mode: 0o600 })
-    const nodeImages = await loadTestImages(info, build.imagesArchive, log)
+    const nodeImages = await loadTestImages(info, readHeldCluster(settings), build.imagesArchive, log)
     const nodes = await describeNodes(info.kubeconfig)
     const startedAt = Date.now()
     const args = ginkgoArgs({ e2eTest: build.e2eTest, selection, parallel, kubeconfig, kubectl: build.kubectl, outputDir })
@@ -105,7 +104,7 @@ export async function conformance(options: ConformanceOptions): Promise<number> 
       unhandledErrors,
       conformance: report,
     }
-    const index = writeRunReport(runReport, { reportsDir: options.reportsDir })
+    const index = writeRunReport(runReport, { reportsDir })
     const count = (status: string) => specs.filter((s) => s.status === status).length
     const serialText = serial ? `; serial phase: ${serial.specs} specs in ${formatDuration(serial.durationMs)}` : ''
     log(`conformance: ${specs.length} specs selected: ${count('passed')} passed, ${failed} failed, ${count('skipped')} skipped, in ${formatDuration(endedAt - startedAt)}${serialText}`)
@@ -123,8 +122,8 @@ export async function conformance(options: ConformanceOptions): Promise<number> 
  * cluster of other making pulls them from registry.k8s.io itself, if it can). Returns the node
  * containers' images (none for a borrowed cluster).
  */
-async function loadTestImages(info: ClusterInfo, archive: string, log: (line: string) => void): Promise<string[]> {
-  const runId = ownNodesRun(info)
+async function loadTestImages(info: ClusterInfo, held: HeldCluster | undefined, archive: string, log: (line: string) => void): Promise<string[]> {
+  const runId = info.provider === 'local' ? info.runId : held?.provider === 'local' ? held.runId : undefined
   if (!runId) {
     log(`conformance: the ${info.provider} cluster's nodes are not kube-scenarios' own: they must pull the test images themselves (registry.k8s.io)`)
     return []
@@ -136,13 +135,6 @@ async function loadTestImages(info: ClusterInfo, archive: string, log: (line: st
   log(`conformance: test images loaded into ${nodes.length} node(s) in ${formatDuration(Date.now() - started)}`)
   const images = (await output('docker', ['inspect', '--format', '{{.Config.Image}}', ...nodes])).split('\n').filter(Boolean)
   return [...new Set(images)]
-}
-
-/** The run whose node containers make up the cluster: this run's, or the held offline cluster's a kubeconfig describes. */
-function ownNodesRun(info: ClusterInfo): string | undefined {
-  if (info.provider === 'local') return info.runId
-  const held = readHeldCluster()
-  return held?.provider === 'local' ? held.runId : undefined
 }
 
 /** What Ctrl-C and SIGTERM do, for the whole command. */

@@ -14,6 +14,7 @@ import { loadImages } from '../lib/cluster/control.js'
 import { describeLoad } from '../lib/cluster/images.js'
 import { NOT_OURS_TO_LOAD, heldClusterOf, kubeconfigForBorrowing, type HeldCluster } from '../lib/cluster/kubeconfig.js'
 import { startRun } from '../lib/cluster/run.js'
+import { childEnv, runSettings, type RunSettings } from '../lib/settings.js'
 
 export const HELD_DIR = path.join(CACHE_DIR, 'clusters')
 const STOP_TIMEOUT_MS = 120_000
@@ -27,8 +28,7 @@ interface HeldRecord {
 }
 
 export interface UpOptions {
-  cluster?: string
-  nodes?: number
+  settings: RunSettings
   /** Where to write the kubeconfig (default: HELD_DIR/<run>/kubeconfig). */
   kubeconfigOut?: string
   log?: (line: string) => void
@@ -37,7 +37,7 @@ export interface UpOptions {
 /** Starts a cluster and holds it until SIGINT or SIGTERM (`down`); resolves once it is stopped. */
 export async function up(options: UpOptions): Promise<void> {
   const log = options.log ?? ((line: string) => console.log(line))
-  const run = await startRun({ cluster: options.cluster, nodes: options.nodes, log: (line) => log(`[kube-scenarios] ${line}`) })
+  const run = await startRun(options.settings, { log: (line) => log(`[kube-scenarios] ${line}`) })
   const { info } = run
   const folder = path.join(HELD_DIR, info.runId)
   const kubeconfigFile = path.resolve(options.kubeconfigOut ?? path.join(folder, 'kubeconfig'))
@@ -156,8 +156,9 @@ export async function down(runId: string | undefined, log: (line: string) => voi
  * start is refused with the reason.
  */
 export async function load(images: readonly string[], runId: string | undefined, log: (line: string) => void = console.log): Promise<void> {
-  const fromEnv = runId ? undefined : (process.env.KUBE_SCENARIOS_KUBECONFIG ?? process.env.KUBECONFIG)?.split(path.delimiter)[0]
-  const kubeconfigFile = fromEnv ?? pickHeld(runId).kubeconfig
+  const settings = runSettings()
+  const named = runId ? undefined : (settings.kubeconfig ?? settings.kubectlConfigs?.[0])
+  const kubeconfigFile = named ?? pickHeld(runId).kubeconfig
   const held = existsSync(kubeconfigFile) ? heldClusterOf(readFileSync(kubeconfigFile, 'utf8')) : undefined
   if (!held?.controlUrl) throw new Error(`cannot load into the cluster of ${kubeconfigFile}: ${NOT_OURS_TO_LOAD}`)
   const started = Date.now()
@@ -181,10 +182,11 @@ function kubectlOf(kubeconfigFile: string): string[] {
 export async function kubectl(args: string[]): Promise<number> {
   let runId: string | undefined
   if (args[0] === '--run') [, runId, ...args] = args
-  const env = { ...process.env }
-  if (runId || !env.KUBECONFIG) env.KUBECONFIG = pickHeld(runId).kubeconfig
+  const configs = runSettings().kubectlConfigs
+  const KUBECONFIG = runId || !configs ? pickHeld(runId).kubeconfig : configs.join(path.delimiter)
+  const env = childEnv({ KUBECONFIG })
   // KUBECONFIG may list several files; the first describes the cluster kubectl talks to.
-  const [binary, ...prefix] = kubectlOf(env.KUBECONFIG.split(path.delimiter)[0]!)
+  const [binary, ...prefix] = kubectlOf(KUBECONFIG.split(path.delimiter)[0]!)
   return new Promise((resolve, reject) => {
     const child = spawn(binary!, [...prefix, ...args], { stdio: 'inherit', env })
     child.once('error', (error) => reject(new Error(`cannot run ${binary}: ${error.message} (install kubectl, or hold a cluster with \`kube-scenarios up\`)`)))

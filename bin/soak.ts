@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { kubeconfigForBorrowing } from '../lib/cluster/kubeconfig.js'
+import { exportSettings, type RunSettings } from '../lib/settings.js'
 import { startRun } from '../lib/cluster/run.js'
 import { readHistory, type HistoryRecord } from '../lib/report/history.js'
 
@@ -61,8 +62,7 @@ export function formatSoakTable(rows: readonly SoakRow[], runs: number): string 
 export interface SoakOptions {
   runs: number
   reuseCluster: boolean
-  cluster?: string
-  nodes?: number
+  settings: RunSettings
   /** Runs the selection once (the CLI's run); returns its exit code. */
   runOnce: () => Promise<number>
   historyFile: string
@@ -76,13 +76,13 @@ export async function soak(options: SoakOptions): Promise<{ rows: SoakRow[]; fai
   let borrowed: { stop(): Promise<void> } | undefined
   let folder: string | undefined
   if (options.reuseCluster) {
-    const held = await startRun({ cluster: options.cluster, nodes: options.nodes, log: (line) => log(`[soak] ${line}`) })
+    const held = await startRun(options.settings, { log: (line) => log(`[soak] ${line}`) })
     borrowed = held
     folder = mkdtempSync(path.join(tmpdir(), 'kube-scenarios-soak-'))
     const kubeconfig = path.join(folder, 'kubeconfig')
     writeFileSync(kubeconfig, kubeconfigForBorrowing(held.info), { mode: 0o600 })
-    process.env.KUBE_SCENARIOS_CLUSTER = 'kubeconfig'
-    process.env.KUBE_SCENARIOS_KUBECONFIG = kubeconfig
+    // Every run borrows the shared cluster.
+    exportSettings({ cluster: 'kubeconfig', kubeconfig })
   }
   let failedRuns = 0
   try {

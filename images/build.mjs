@@ -13,6 +13,7 @@ import { sourcesHash } from './lib/cache.mjs'
 import { withFileLock, writeFileAtomic } from './lib/state-files.mjs'
 import { createProgress, minutes } from './lib/progress.mjs'
 import { COLD_BUILD_STEP, estimateOf as estimateIn, readTimings, recordTiming } from './lib/timings.mjs'
+import { stepRunner } from './lib/steps.mjs'
 import { GO_PROGRAMS, KUBERNETES_VERSION, buildGoProgram, compileStandardLibrary, goProgramCached, resolveGoProgram } from './go-binaries.mjs'
 import { buildClusterImages, imageSources, keepBaseImages } from './cluster-images.mjs'
 import { buildNodeImage, nodeRootfs } from './node-image.mjs'
@@ -22,37 +23,28 @@ import { renderAddons } from './addons.mjs'
 /** @typedef {import('./go-binaries.mjs').GoBins} GoBins */
 /** @typedef {import('./go-binaries.mjs').GoProgram} GoProgram */
 
-/**
- * What the `local` cluster provider reads (lib/cluster/local.ts, its LocalManifest).
- * @typedef {object} LocalManifest
- * @property {string} nodeImage
- * @property {string} sources the hash of images/ it was built from (sourcesHash)
- * @property {string} kubernetesVersion
- * @property {Record<string, string>} imageOverrides upstream reference -> local reference
- * @property {string} kubectl the kubectl compiled with the cluster's components
- * @property {string} builtAt
- */
+/** @typedef {import('./lib/paths.mjs').LocalManifest} LocalManifest */
 
 /** Steps after the Go programs, with their typical cold duration on 2 cores. */
-const IMAGE_STEPS = { 'pod images': 12, 'add-ons': 1, 'base images': 4, 'node image': 20 }
-/** Typical cold durations on 2 cores of the steps before and beside the Go groups. */
-const STANDARD_LIBRARY_STEP = 'go standard library'
-const STANDARD_LIBRARY_TYPICAL_S = 70
-const DEBIAN_FILES_TYPICAL_S = 510
+const IMAGE_STEPS = {
+  podImages: { name: 'pod images', typicalS: 12 },
+  addons: { name: 'add-ons', typicalS: 1 },
+  baseImages: { name: 'base images', typicalS: 4 },
+  nodeImage: { name: 'node image', typicalS: 20 },
+}
+/** The steps before and beside the Go groups. */
+const STANDARD_LIBRARY = { name: 'go standard library', typicalS: 70 }
+const DEBIAN_FILES = { name: 'debian files', typicalS: 510 }
 
 const progress = createProgress({ prefix: 'images' })
 const timings = await readTimings()
+const steps = stepRunner({ progress, timings })
 /**
  * @param {string} step
  * @param {number} typicalS
  * @returns {number}
  */
 const estimateOf = (step, typicalS) => estimateIn(timings, step, typicalS)
-/**
- * @param {string} step
- * @param {number} seconds
- */
-const record = (step, seconds) => recordTiming(timings, step, seconds)
 
 const buildStarted = Date.now()
 ensureGo()
@@ -70,9 +62,9 @@ const imagesMayChange = toCompile.length > 0
 const tracks = [...new Set(toCompile.map((p) => p.module))].map((module) => toCompile.filter((p) => p.module === module))
 const trackS = (/** @type {GoProgram[]} */ track) => track.reduce((sum, p) => sum + estimateOf(p.name, p.typicalS), 0)
 const estimateS =
-  (toCompile.length ? estimateOf(STANDARD_LIBRARY_STEP, STANDARD_LIBRARY_TYPICAL_S) : 0) +
+  (toCompile.length ? estimateOf(STANDARD_LIBRARY.name, STANDARD_LIBRARY.typicalS) : 0) +
   Math.max(0, ...tracks.map(trackS)) +
-  (imagesMayChange ? Object.entries(IMAGE_STEPS).reduce((sum, [step, s]) => sum + estimateOf(step, s), 0) : 0)
+  (imagesMayChange ? Object.values(IMAGE_STEPS).reduce((sum, step) => sum + estimateOf(step.name, step.typicalS), 0) : 0)
 progress.line(
   toCompile.length === 0
     ? `offline cluster: every Go program is cached (${GO_PROGRAMS.length}); checking the images`
@@ -83,7 +75,7 @@ progress.line(
 // The Debian files the images are made of (network and disk), while the Go programs compile.
 const debianFiles = inBackground(
   imagesMayChange
-    ? imageStep('debian files', DEBIAN_FILES_TYPICAL_S, async (log) => {
+    ? steps.run(DEBIAN_FILES, async (log) => {
         await imageSources(log)
         await nodeRootfs(log)
       })
@@ -117,28 +109,19 @@ function inBackground(step) {
  */
 async function compileGoPrograms() {
   const resolved = new Map(toCompile.map((p) => [p, inBackground(resolveGoProgram(p))]))
-  const stdPhase = progress.phase(STANDARD_LIBRARY_STEP, estimateOf(STANDARD_LIBRARY_STEP, STANDARD_LIBRARY_TYPICAL_S))
-  try {
-    await compileStandardLibrary()
-  } catch (error) {
-    stdPhase.fail()
-    throw error
-  }
-  await record(STANDARD_LIBRARY_STEP, stdPhase.done('compiled'))
+  await steps.compile(STANDARD_LIBRARY, false, compileStandardLibrary, () => ({ text: 'compiled', record: true }))
   /** @type {Map<GoProgram, Promise<void>>} */
   const compiled = new Map()
   /** @param {GoProgram} program */
   const compileGroup = async (program) => {
-    const phase = progress.phase(`go ${program.name}`, estimateOf(program.name, program.typicalS))
-    try {
-      const { dir, compiledHere } = await buildGoProgram(program, phase, resolved.get(program))
-      goBins[program.name] = dir
-      if (!compiledHere) return void phase.done('compiled by another build')
-    } catch (error) {
-      phase.fail()
-      throw error
-    }
-    await record(program.name, phase.done('compiled'))
+    const step = { name: program.name, typicalS: program.typicalS }
+    const { dir } = await steps.compile(
+      step,
+      false,
+      (phase) => buildGoProgram(program, phase, resolved.get(program)),
+      ({ compiledHere }) => (compiledHere ? { text: 'compiled', record: true } : { text: 'compiled by another build', record: false }),
+    )
+    goBins[program.name] = dir
   }
   for (const program of toCompile) {
     const firstDone = [...compiled].find(([p]) => p.module === program.module)?.[1]
@@ -147,45 +130,11 @@ async function compileGoPrograms() {
   await Promise.all(compiled.values())
 }
 
-/**
- * Runs an image step as a phase; its own lines say whether it was cached.
- * @template T
- * @param {string} step
- * @param {number} typicalS
- * @param {(log: Log) => Promise<T>} build
- * @returns {Promise<T>}
- */
-async function imageStep(step, typicalS, build) {
-  const phase = progress.phase(step, imagesMayChange ? estimateOf(step, typicalS) : undefined)
-  // Lines "<part>: built" / "<part>: cached" from the step; its closing line names what was rebuilt.
-  /** @type {string[]} */
-  const built = []
-  let cachedParts = 0
-  let rebuilt = false
-  /** @type {Log} */
-  const log = (line) => {
-    if (/: built|downloaded/.test(line)) rebuilt = true
-    const part = /^(.*): (built|cached)$/.exec(line)
-    if (part?.[2] === 'built') built.push(/** @type {string} */ (part[1]))
-    else if (part) cachedParts++
-    phase.update(line)
-  }
-  try {
-    const result = await build(log)
-    const parts = built.length && built.length <= 5 ? ` (${built.join(', ')}${cachedParts ? `; ${cachedParts} cached` : ''})` : ''
-    const seconds = phase.done(`${rebuilt ? 'built' : 'cached'}${parts}`)
-    if (rebuilt) await record(step, seconds)
-    return result
-  } catch (error) {
-    phase.fail()
-    throw error
-  }
-}
-
-const clusterImages = await imageStep('pod images', IMAGE_STEPS['pod images'], (log) => buildClusterImages({ goBins, log }))
-const addons = await imageStep('add-ons', IMAGE_STEPS['add-ons'], (log) => renderAddons({ images: clusterImages.refs, log }))
-await imageStep('base images', IMAGE_STEPS['base images'], keepBaseImages)
-const nodeImage = await imageStep('node image', IMAGE_STEPS['node image'], (log) => buildNodeImage({ goBins, clusterImages, addons, log }))
+const estimate = imagesMayChange
+const clusterImages = await steps.run(IMAGE_STEPS.podImages, (log) => buildClusterImages({ goBins, log }), { estimate })
+const addons = await steps.run(IMAGE_STEPS.addons, (log) => renderAddons({ images: clusterImages.refs, log }), { estimate })
+await steps.run(IMAGE_STEPS.baseImages, keepBaseImages, { estimate })
+const nodeImage = await steps.run(IMAGE_STEPS.nodeImage, (log) => buildNodeImage({ goBins, clusterImages, addons, log }), { estimate })
 
 await writeManifest({
   nodeImage,
@@ -196,7 +145,7 @@ await writeManifest({
   builtAt: new Date().toISOString(),
 })
 // bench reads a cold build's wall time (the steps overlap: their sum is not it).
-if (toCompile.length === GO_PROGRAMS.length) await record(COLD_BUILD_STEP, (Date.now() - buildStarted) / 1000)
+if (toCompile.length === GO_PROGRAMS.length) await recordTiming(timings, COLD_BUILD_STEP, (Date.now() - buildStarted) / 1000)
 progress.line(`done: ${LOCAL_MANIFEST} (node image ${nodeImage}) in ${minutes((Date.now() - buildStarted) / 1000)}`)
 
 function ensureGo() {

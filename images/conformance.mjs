@@ -14,8 +14,9 @@ import path from 'node:path'
 import { ensureDocker } from './engine/ensure-docker.mjs'
 import { IMAGES_DIR, cachedStep, stepState } from './lib/cache.mjs'
 import { createProgress, minutes } from './lib/progress.mjs'
-import { debianRootfs } from './lib/rootfs.mjs'
-import { estimateOf, readTimings, recordTiming } from './lib/timings.mjs'
+import { DEBIAN_MIRROR, debianRootfs } from './lib/rootfs.mjs'
+import { stepRunner } from './lib/steps.mjs'
+import { estimateOf, readTimings } from './lib/timings.mjs'
 import { GO_PROGRAMS, KUBERNETES_VERSION, buildGoProgram, goOutput, goProgramCached, goRun, kubeVersionFlags } from './go-binaries.mjs'
 import { PATH_ENV, buildImage, clusterImage, copyInto, debianSystem, goProgram, imageBuildContext, nginxImage, withBusybox } from './cluster-images.mjs'
 
@@ -56,6 +57,23 @@ const AGNHOST_PACKAGES = ['bind9-dnsutils', 'curl', 'wget', 'netcat-openbsd', 'i
 const DNSUTILS_PACKAGES = ['dnsutils']
 
 /**
+ * Upstream's e2e busybox image is busybox.net's release built with its default configuration.
+ * Debian's build is not that: its ash drops environment variables whose names are not shell
+ * identifiers (a Debian patch), and the ConfigMap and Secret specs read such names through
+ * `sh -c env`. So the release is compiled here, from the tarball Debian's archive serves as the
+ * package's original source (the release tarball itself, checked by its hash).
+ */
+const UPSTREAM_BUSYBOX = {
+  version: '1.37.0',
+  url: `${DEBIAN_MIRROR}/pool/main/b/busybox/busybox_1.37.0.orig.tar.bz2`,
+  sha256: '3311dff32e746499f4df0d5df04d7eb396382d7e108bb9250e7b519b837043a4',
+  // Static like the official image's; minus what does not build against bookworm's headers
+  // (tc: the kernel dropped CBQ) or its assembler (the SHA instructions).
+  config: { CONFIG_STATIC: 'y', CONFIG_TC: 'n', CONFIG_SHA1_HWACCEL: 'n', CONFIG_SHA256_HWACCEL: 'n' },
+}
+const BUSYBOX_BUILD_PACKAGES = ['build-essential', 'bzip2']
+
+/**
  * Builds (or finds in the cache) everything a conformance run needs (conformance.d.mts says
  * what), with one progress line per step as `npm run images` prints them; `log` gets what
  * Docker's set-up does.
@@ -76,28 +94,9 @@ export async function buildConformance({ log } = {}) {
           `(${compiling.every((s) => timings[s.name]) ? 'as last measured on this machine' : 'typical for 2 cores once the cluster is built'})`,
   )
 
-  /**
-   * Runs a step as a progress phase (only when it is not cached) and records its duration.
-   * @template T
-   * @param {{ name: string, typicalS: number }} step
-   * @param {boolean} cached
-   * @param {(phase: Pick<Phase, 'update'>) => Promise<T>} build
-   * @returns {Promise<T>}
-   */
-  const timed = async (step, cached, build) => {
-    if (cached) return build({ update() {} })
-    const phase = progress.phase(step.name, estimateOf(timings, step.name, step.typicalS))
-    try {
-      const result = await build(phase)
-      await recordTiming(timings, step.name, phase.done('built'))
-      return result
-    } catch (error) {
-      phase.fail()
-      throw error
-    }
-  }
-  const e2eTest = await timed(E2E_TEST, testCached, buildE2eTest)
-  const tools = await timed(E2E_TOOLS, toolsCached, async (phase) => (await buildGoProgram(E2E_TOOLS, phase)).dir)
+  const steps = stepRunner({ progress, timings })
+  const e2eTest = await steps.compile(E2E_TEST, testCached, buildE2eTest)
+  const tools = (await steps.compile(E2E_TOOLS, toolsCached, (phase) => buildGoProgram(E2E_TOOLS, phase))).dir
 
   /** @type {GoBins} */
   const goBins = { [E2E_TOOLS.name]: tools }
@@ -107,28 +106,14 @@ export async function buildConformance({ log } = {}) {
     goBins[group] = (await buildGoProgram(program, { update() {} })).dir
   }
 
-  const phase = progress.phase(TEST_IMAGES_STEP.name, compiling.length ? estimateOf(timings, TEST_IMAGES_STEP.name, TEST_IMAGES_STEP.typicalS) : undefined)
-  let built = false
-  /** @type {Log} */
-  const imageLog = (line) => {
-    if (/: built|downloaded/.test(line)) built = true
-    phase.update(line)
-  }
-  try {
-    const archive = await buildTestImages(goBins, imageLog)
-    const seconds = phase.done(built ? 'built' : 'cached')
-    if (built) await recordTiming(timings, TEST_IMAGES_STEP.name, seconds)
-    return {
-      e2eTest,
-      ginkgo: path.join(tools, 'ginkgo'),
-      kubectl: path.join(/** @type {string} */ (goBins.kubernetes), 'kubectl'),
-      imagesArchive: archive.file,
-      images: archive.refs,
-      kubernetesVersion: KUBERNETES_VERSION,
-    }
-  } catch (error) {
-    phase.fail()
-    throw error
+  const archive = await steps.run(TEST_IMAGES_STEP, (log) => buildTestImages(goBins, log), { estimate: compiling.length > 0 })
+  return {
+    e2eTest,
+    ginkgo: path.join(tools, 'ginkgo'),
+    kubectl: path.join(/** @type {string} */ (goBins.kubernetes), 'kubectl'),
+    imagesArchive: archive.file,
+    images: archive.refs,
+    kubernetesVersion: KUBERNETES_VERSION,
   }
 }
 
@@ -167,10 +152,10 @@ async function buildE2eTest(phase) {
 /**
  * Every image a v1.34 conformance spec runs (k8s.io/kubernetes/test/utils/image/manifest.go
  * names them), each under its upstream name.
- * @param {{ agnhostRootfs: string, dnsutilsRootfs: string, kubernetesDir: string }} sources
+ * @param {{ agnhostRootfs: string, dnsutilsRootfs: string, kubernetesDir: string, upstreamBusybox: string }} sources
  * @returns {ClusterImage[]}
  */
-function testImages({ agnhostRootfs, dnsutilsRootfs, kubernetesDir }) {
+function testImages({ agnhostRootfs, dnsutilsRootfs, kubernetesDir, upstreamBusybox }) {
   /**
    * @param {ClusterImage} image
    * @param {string} ref
@@ -225,8 +210,10 @@ function testImages({ agnhostRootfs, dnsutilsRootfs, kubernetesDir }) {
       go: { group: 'kubernetes', binary: 'etcd', at: '/usr/local/bin/etcd' }, fill: goProgram,
       env: [PATH_ENV], expose: ['2379', '2380'],
     },
-    // Upstream's is busybox 1.37 too (the cluster's busybox image ships trixie's 1.37).
-    as(clusterImage('busybox', '1.36'), `${E2E_REGISTRY}/busybox:1.37.0-1`),
+    {
+      ...as(clusterImage('busybox', '1.36'), `${E2E_REGISTRY}/busybox:1.37.0-1`),
+      fill: (dir, ctx, image) => withBusybox(dir, { ...ctx, busybox: upstreamBusybox }, image),
+    },
     // Upstream's are httpd 2.4.38 and 2.4.39 on alpine; the specs only tell them apart by name.
     as(clusterImage('httpd', '2.4'), `${E2E_REGISTRY}/httpd:2.4.38-4`),
     as(clusterImage('httpd', '2.4'), `${E2E_REGISTRY}/httpd:2.4.39-4`),
@@ -269,13 +256,14 @@ async function buildTestImages(goBins, log) {
   const agnhostRootfs = await debianRootfs('e2e-agnhost', AGNHOST_PACKAGES, log)
   const dnsutilsRootfs = await debianRootfs('e2e-dnsutils', DNSUTILS_PACKAGES, log)
   const kubernetesDir = (await goOutput(['list', '-m', '-f', '{{.Dir}}', 'k8s.io/kubernetes'], E2E_MODULE_DIR)).trim()
-  const images = testImages({ agnhostRootfs, dnsutilsRootfs, kubernetesDir })
+  const upstreamBusybox = await buildUpstreamBusybox(log)
+  const images = testImages({ agnhostRootfs, dnsutilsRootfs, kubernetesDir, upstreamBusybox })
   const refs = images.map((i) => /** @type {string} */ (i.upstream[0]))
   // Rootfs directories are named by the hash of their package lists: their names stand for them.
   const rootfsKeys = [ctx.sources, ctx.debian, agnhostRootfs, dnsutilsRootfs].map((r) => path.basename(path.dirname(r)))
   const binaries = images.flatMap((i) => (i.go ? [path.join(/** @type {string} */ (goBins[i.go.group]), i.go.binary)] : []))
   // The module directory is named by its version: the files taken from it (porter's certificate, nautilus' pictures) are its.
-  const inputs = [THIS_FILE, path.join(IMAGES_DIR, 'cluster-images.mjs'), path.join(IMAGES_DIR, 'pod-images'), rootfsKeys, ctx.busybox, kubernetesDir, refs, ...binaries]
+  const inputs = [THIS_FILE, path.join(IMAGES_DIR, 'cluster-images.mjs'), path.join(IMAGES_DIR, 'pod-images'), rootfsKeys, ctx.busybox, upstreamBusybox, kubernetesDir, refs, ...binaries]
   const { outDir, cached } = await cachedStep('e2e-images', inputs, async (out) => {
     const staging = path.join(out, 'staging')
     for (const image of images) await buildImage(image, ctx, staging, log, image.upstream[0])
@@ -286,4 +274,38 @@ async function buildTestImages(goBins, log) {
   })
   log(`test images: ${cached ? 'cached' : 'built'}`)
   return { file: path.join(outDir, 'images.tar'), refs }
+}
+
+/**
+ * busybox.net's release compiled in a Debian rootfs with a C toolchain (cached by version and
+ * configuration).
+ * @param {Log} log
+ * @returns {Promise<string>} the static binary
+ */
+async function buildUpstreamBusybox(log) {
+  const builder = await debianRootfs('busybox-build', BUSYBOX_BUILD_PACKAGES, log)
+  const inputs = [UPSTREAM_BUSYBOX, path.basename(path.dirname(builder))]
+  const { outDir, cached } = await cachedStep(`busybox-${UPSTREAM_BUSYBOX.version}`, inputs, async (out) => {
+    const tarball = path.join(out, 'busybox.tar.bz2')
+    await $({ quiet: true })`curl -fsSL --retry 3 -o ${tarball} ${UPSTREAM_BUSYBOX.url}`
+    const sha256 = (await $({ quiet: true })`sha256sum ${tarball}`).stdout.split(' ')[0]
+    if (sha256 !== UPSTREAM_BUSYBOX.sha256) throw new Error(`${UPSTREAM_BUSYBOX.url}: sha256 ${sha256}, expected ${UPSTREAM_BUSYBOX.sha256} (busybox ${UPSTREAM_BUSYBOX.version}'s release tarball)`)
+    // Built inside the builder's rootfs (its toolchain, not this machine's), in a directory of its own there.
+    const work = `/tmp/busybox-${path.basename(out)}`
+    await rm(path.join(builder, work), { recursive: true, force: true })
+    await mkdir(path.join(builder, work), { recursive: true })
+    await $({ quiet: true })`tar xjf ${tarball} -C ${path.join(builder, work)} --strip-components=1`
+    const edits = Object.entries(UPSTREAM_BUSYBOX.config)
+      .map(([key, value]) => (value === 'y' ? `-e 's/^# ${key} is not set$/${key}=y/'` : `-e 's/^${key}=y$/# ${key} is not set/'`))
+      .join(' ')
+    try {
+      await $({ quiet: true })`chroot ${builder} sh -c ${`cd ${work} && make defconfig >/dev/null && sed -i ${edits} .config && make -j"$(nproc)" busybox >/dev/null`}`
+      await copyInto(out, path.join(builder, work, 'busybox'), '/busybox')
+    } finally {
+      await rm(path.join(builder, work), { recursive: true, force: true })
+      await rm(tarball, { force: true })
+    }
+  })
+  log(`busybox ${UPSTREAM_BUSYBOX.version} (busybox.net's release): ${cached ? 'cached' : 'built'}`)
+  return path.join(outDir, 'busybox')
 }

@@ -1,12 +1,13 @@
 // Fixtures: YAML (multi-document) and JSON files under fixtures/, validated in full before any of
 // them is applied, then applied with server-side apply under one field manager.
+import { runSettings } from './settings.js'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import { ApiError, type Clients } from './api.js'
 
 /** Where fixture paths are resolved: KUBE_SCENARIOS_FIXTURES (the vitest preset sets it), else ./fixtures of the project. */
-export const FIXTURES_DIR = path.resolve(process.env.KUBE_SCENARIOS_FIXTURES ?? 'fixtures')
+export const FIXTURES_DIR = runSettings().fixtures
 export const FIELD_MANAGER = 'kube-scenarios'
 
 /** A Kubernetes object as written in a fixture. */

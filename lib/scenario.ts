@@ -11,6 +11,7 @@ import { applyFixtures, loadFixtures, type AppliedObject, type FixtureDocument, 
 import { Timeline, type TimelineEntry } from './timeline.js'
 import { resourcesGone } from './conditions.js'
 import { startRun, type Run } from './cluster/run.js'
+import { runSettings } from './settings.js'
 import { NodeLostError, describeLoss } from './node-loss.js'
 import { ImagePullError } from './image-pulls.js'
 import { ObservationGapError, describeSelection, waitFor, watchObjects, type Condition, type ObservationGap, type Selection, type WaitOptions, type WatchHandle, type WatchHandlers, type ObservedObject } from './wait.js'
@@ -131,12 +132,8 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
     const shared = inject('cluster')
     if (!shared) throw new Error(`no cluster for this run: ${inject('clusterFailure') ?? 'the scenarios project ran without its global setup'}`)
     if (options.ownCluster) {
-      ownRun = await startRun({
-        cluster: shared.provider === 'kubeconfig' ? 'auto' : shared.provider,
-        borrow: false,
-        nodes: options.nodes ?? 1,
-        log: (line) => fileTimeline.note(`own cluster: ${line}`),
-      })
+      const settings = { ...runSettings(), cluster: shared.provider === 'kubeconfig' ? ('auto' as const) : shared.provider, nodes: options.nodes ?? 1 }
+      ownRun = await startRun(settings, { borrow: false, log: (line) => fileTimeline.note(`own cluster: ${line}`) })
     }
     const cluster = ownRun?.info ?? shared
     const api = createClients(cluster.kubeconfig)
@@ -171,7 +168,8 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
   afterAll(async () => {
     // An own cluster goes with everything in it.
     if (ownRun) return ownRun.stop()
-    if (!state || process.env.KUBE_SCENARIOS_KEEP_NAMESPACES === '1') return
+    const settings = runSettings()
+    if (!state || settings.keepNamespaces) return
     const { api, namespace } = state
     await api.core.deleteNamespace({ name: namespace }).catch((error) => {
       if (!isNotFound(error)) throw error
@@ -185,8 +183,8 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
     // Waiting for its pods to stop keeps the cluster's load honest for the files that still run;
     // the namespace controller's sweep of the emptied namespace (~5 s) goes on without us. The
     // inner loop (`kube-scenarios dev`) runs one file at a time and wants its result now.
-    if (process.env.KUBE_SCENARIOS_DEV === '1') return
-    await waitFor(api, resourcesGone({ apiVersion: 'v1', kind: 'Pod', namespace }, `the pods of namespace ${namespace}`), { timeoutMs: 180_000 }).catch(() => undefined)
+    if (settings.dev) return
+    await waitFor(api, resourcesGone({ apiVersion: 'v1', kind: 'Pod', namespace }, `the pods of namespace ${namespace}`), { timeoutMs: settings.timeouts.namespaceGone }).catch(() => undefined)
   })
 
   const applyDocuments = async (documents: FixtureDocument[]) => {

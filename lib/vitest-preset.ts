@@ -4,6 +4,7 @@
 // A "scenarios" project (one cluster per run from the global setup, files side by side in their
 // own namespaces, scenario timeouts) and the reporters (console, HTML report, the closing
 // "N passed, N failed" line); optionally a "unit" project run first.
+import { toEnv } from './settings.js'
 import path from 'node:path'
 import type { ViteUserConfig } from 'vitest/config'
 
@@ -61,7 +62,8 @@ export function kubeScenarios(options: KubeScenariosOptions = {}): ViteUserConfi
             include: options.scenarios ?? ['scenarios/**/*.test.ts'],
             globalSetup: [harnessFile('cluster/global-setup')],
             setupFiles: [harnessFile('cluster/worker-setup')],
-            env: { KUBE_SCENARIOS_FIXTURES: path.resolve(options.fixtures ?? 'fixtures') },
+            // The bridge into the workers: settings travel as their variables.
+            env: toEnv({ fixtures: path.resolve(options.fixtures ?? 'fixtures') }),
             provide: { declaredImages: options.images ?? [] },
             testTimeout: options.timeoutMs ?? SCENARIO_TIMEOUT_MS,
             retry: options.retry ?? 0,

@@ -1,6 +1,7 @@
 // Waiting on the cluster: list + watch with a deadline, never sleeps or polling. A condition is a
 // value (what it waits for, plus a predicate evaluated on every watch event); a timeout reports
 // the condition, the last objects observed and the evidence the scenario collects.
+import { runSettings } from './settings.js'
 import * as k8s from '@kubernetes/client-node'
 import type { Clients } from './api.js'
 import type { KubeObject } from './fixtures.js'
@@ -223,10 +224,8 @@ export class ObservationGapError extends Error {
   }
 }
 
-export const DEFAULT_WAIT_TIMEOUT_MS = 120_000
-
 export interface WaitOptions {
-  /** How long to wait before failing; default DEFAULT_WAIT_TIMEOUT_MS. */
+  /** How long to wait before failing; default the settings' timeouts.wait (120 s unless KUBE_SCENARIOS_TIMEOUTS says). */
   timeoutMs?: number
   /** Collected on timeout and attached to the error (events, logs...). Must not throw. */
   evidence?: () => Promise<string>
@@ -267,7 +266,7 @@ export class WaitTimeoutError extends Error {
  * namespace whose image cannot be pulled, with ImagePullError.
  */
 export async function waitFor<T>(clients: Clients, condition: Condition<T>, options: WaitOptions = {}): Promise<T> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS
+  const timeoutMs = options.timeoutMs ?? runSettings().timeouts.wait
   let handle: WatchHandle | undefined
   let last: ObservedObject[] = []
   let settle!: { resolve: (value: T) => void; reject: (error: unknown) => void }
@@ -368,7 +367,7 @@ export interface RetryOptions {
  * yet" and may return a reason that the timeout error shows as the last outcome.
  */
 export async function retryUntil<T>(attempt: () => Promise<{ value?: T; reason?: string }>, options: RetryOptions): Promise<T> {
-  const timeoutMs = options.timeoutMs ?? 60_000
+  const timeoutMs = options.timeoutMs ?? runSettings().timeouts.retry
   const deadline = Date.now() + timeoutMs
   let last = 'no attempt completed'
   while (Date.now() < deadline) {

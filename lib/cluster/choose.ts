@@ -8,41 +8,42 @@ import { IMAGES_DIR } from '../package-root.js'
 import { k3sProvider } from './k3s.js'
 import { kubeconfigProvider } from './kubeconfig.js'
 import { localProvider } from './local.js'
-import { PROVIDER_NAMES, type ClusterProvider, type ProviderName } from './provider.js'
+import type { RunSettings } from '../settings.js'
+import type { ClusterProvider, ProviderName } from './provider.js'
 
 const PROVIDERS: Record<ProviderName, ClusterProvider> = { k3s: k3sProvider, local: localProvider, kubeconfig: kubeconfigProvider }
 
 type Log = (line: string) => void
 
 /** The provider asked for (`auto`: the first that can serve), after the set-up it needs. */
-export async function chooseProvider(requested: string, log: Log, { borrow = true }: { borrow?: boolean } = {}): Promise<ClusterProvider> {
-  if (requested === 'auto') return chooseAutomatically(log, borrow)
-  const provider = PROVIDERS[requested as ProviderName]
-  if (!provider) throw new Error(`unknown cluster provider "${requested}"; choose one of ${PROVIDER_NAMES.join(', ')} or auto`)
+export async function chooseProvider(settings: RunSettings, log: Log, { borrow = true }: { borrow?: boolean } = {}): Promise<ClusterProvider> {
+  const requested = settings.cluster
+  if (requested === 'auto') return chooseAutomatically(settings, log, borrow)
+  const provider = PROVIDERS[requested]
   if (provider !== kubeconfigProvider) await ensureDockerEngine(log)
-  if (provider === localProvider && !(await localProvider.probe()).ok) await buildOfflineCluster(log)
-  const probe = await provider.probe()
+  if (provider === localProvider && !(await localProvider.probe(settings)).ok) await buildOfflineCluster(log)
+  const probe = await provider.probe(settings)
   if (!probe.ok) throw new Error(`cluster provider ${requested} cannot serve here: ${probe.reason}`)
   log(`cluster: ${requested} (asked for; ${probe.reason})`)
   return provider
 }
 
-async function chooseAutomatically(log: Log, borrow: boolean): Promise<ClusterProvider> {
+async function chooseAutomatically(settings: RunSettings, log: Log, borrow: boolean): Promise<ClusterProvider> {
   // A kubeconfig named for kube-scenarios is a decision: no fallback when it does not answer.
-  if (borrow && process.env.KUBE_SCENARIOS_KUBECONFIG) {
-    const probe = await kubeconfigProvider.probe()
+  if (borrow && settings.kubeconfig) {
+    const probe = await kubeconfigProvider.probe(settings)
     if (!probe.ok) throw new Error(`KUBE_SCENARIOS_KUBECONFIG is set but ${probe.reason}`)
     return chosen(kubeconfigProvider, probe.reason, log)
   }
   await ensureDockerEngine(log)
-  const k3s = await k3sProvider.probe()
+  const k3s = await k3sProvider.probe(settings)
   if (k3s.ok && !k3s.pulls) return chosen(k3sProvider, k3s.reason, log)
-  const local = await localProvider.probe()
+  const local = await localProvider.probe(settings)
   if (local.ok) return chosen(localProvider, local.reason, log)
   if (k3s.ok) return chosen(k3sProvider, k3s.reason, log)
   log(`cluster: no kubeconfig given (KUBE_SCENARIOS_KUBECONFIG), k3s cannot start (${k3s.reason}), the offline cluster is not built yet`)
   await buildOfflineCluster(log)
-  const built = await localProvider.probe()
+  const built = await localProvider.probe(settings)
   if (!built.ok) throw new Error(`the offline cluster build ended but ${built.reason}`)
   return chosen(localProvider, `just built; ${built.reason}`, log)
 }

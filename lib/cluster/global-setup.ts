@@ -5,6 +5,7 @@ import type { ClusterInfo } from './provider.js'
 import { loadImages } from './control.js'
 import { describeLoad } from './images.js'
 import { startRun, type Run } from './run.js'
+import { runSettings } from '../settings.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,7 +20,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   let run: Run
   try {
-    run = await startRun()
+    run = await startRun(runSettings())
   } catch (error) {
     // A throw here would abort the whole run before any test, unit tests included, and print the
     // reason after the summary line. Each scenario file reports it instead.

@@ -7,22 +7,18 @@ import { GenericContainer, ImageName, Network, Wait, getContainerRuntimeClient, 
 import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
-import { MAPPED_NODE_PORTS, MANAGED_LABEL, NODE_LABEL, RUN_LABEL, firstLine, publishAddress, publishedOn, reachableHost, runNetworkName, type ClusterInfo, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
+import { publishedNodePortUrls, ADDONS_NEEDED_AT_ONCE, MAPPED_NODE_PORTS, MANAGED_LABEL, kubeconfigForHost, startNodes, type NodeCluster, NODE_LABEL, RUN_LABEL, firstLine, publishedOn, reachableHost, runNetworkName, type ClusterInfo, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
 import { DEFAULT_K3S_IMAGE } from '#images/lib/cluster-constants.mjs'
+import { DEFAULT_PUBLISH_ADDRESS, DEFAULT_TIMEOUTS, type Timeouts } from '../settings.js'
 import { K3S_NODE_RUNTIME, LoadedImages } from './images.js'
 
 /** Pinned k3s release (Kubernetes 1.34, like the offline cluster). */
-export const K3S_IMAGE = process.env.KUBE_SCENARIOS_K3S_IMAGE ?? DEFAULT_K3S_IMAGE
+/** The k3s image a run uses: the setting's, else the pinned one. */
+export const k3sImage = (settings: { k3sImage?: string }) => settings.k3sImage ?? DEFAULT_K3S_IMAGE
 const TRAEFIK_HTTP_PORT = 80
 const K3S_API_PORT = 6443
 const SERVER_NAME = 'k3s-server'
-const NODE_START_TIMEOUT_MS = 180_000
-const READY_TIMEOUT_MS = 180_000
 /** Add-ons the scenarios use from their first step: DNS and the Ingress controller (Traefik). */
-const ADDONS_NEEDED_AT_ONCE = [
-  ['kube-system', 'coredns'],
-  ['kube-system', 'traefik'],
-] as const
 
 /**
  * The Kubernetes version a k3s image tag names ("rancher/k3s:v1.34.1-k3s1" -> "v1.34.1+k3s1",
@@ -40,6 +36,9 @@ export function versionOfK3sImage(ref: string): string | undefined {
 export interface K3sNodeSettings {
   network: StartedNetwork
   labels: Record<string, string>
+  /** Where the server's published ports listen (default loopback). */
+  publishAddress?: string
+  timeouts?: Pick<Timeouts, 'nodeStart' | 'clusterReady'>
 }
 
 /**
@@ -47,7 +46,7 @@ export interface K3sNodeSettings {
  * cgroup namespace with its cgroup tree (what K3sContainer does for the server; a private
  * namespace with the host's tree bound in breaks runc on cgroup v2 hosts), tmpfs for /run.
  */
-export function asK3sNode<T extends GenericContainer>(container: T, { network, labels }: K3sNodeSettings): T {
+export function asK3sNode<T extends GenericContainer>(container: T, { network, labels, timeouts = DEFAULT_TIMEOUTS }: K3sNodeSettings): T {
   ;(container as unknown as { hostConfig: { CgroupnsMode?: string } }).hostConfig.CgroupnsMode = 'host'
   return container
     .withPrivilegedMode()
@@ -55,16 +54,16 @@ export function asK3sNode<T extends GenericContainer>(container: T, { network, l
     .withTmpFs({ '/run': 'rw', '/var/run': 'rw' })
     .withNetwork(network)
     .withLabels(labels)
-    .withStartupTimeout(NODE_START_TIMEOUT_MS)
+    .withStartupTimeout(timeouts.nodeStart)
 }
 
 /** The unstarted server: Traefik stays enabled (k3s's default); extra names for its certificate. */
-export function k3sServerContainer(image: string, settings: K3sNodeSettings, tlsSans: string[], address = publishAddress()): K3sContainer {
+export function k3sServerContainer(image: string, settings: K3sNodeSettings, tlsSans: string[]): K3sContainer {
   const server = asK3sNode(new K3sContainer(image), settings)
     .withLabels({ [NODE_LABEL]: SERVER_NAME })
     .withCommand(['server', `--node-name=${SERVER_NAME}`, ...tlsSans.map((san) => `--tls-san=${san}`)])
     .withExposedPorts(K3S_API_PORT, ...MAPPED_NODE_PORTS, TRAEFIK_HTTP_PORT)
-  return publishedOn(server, address)
+  return publishedOn(server, settings.publishAddress ?? DEFAULT_PUBLISH_ADDRESS)
 }
 
 /** The unstarted agent `name`, joining the server at `serverUrl` (its address on the run network). */
@@ -78,40 +77,32 @@ export function k3sAgentContainer(image: string, settings: K3sNodeSettings, join
 
 export const k3sProvider: ClusterProvider = {
   name: 'k3s',
-  async probe() {
+  async probe(settings) {
+    const image = k3sImage(settings)
     let client: Awaited<ReturnType<typeof getContainerRuntimeClient>>
     try {
       client = await getContainerRuntimeClient()
     } catch (error) {
       return { ok: false, reason: `no Docker engine answers (${firstLine(error)})` }
     }
-    if (await client.image.exists(ImageName.fromString(K3S_IMAGE))) return { ok: true, reason: `${K3S_IMAGE} is present` }
+    if (await client.image.exists(ImageName.fromString(image))) return { ok: true, reason: `${image} is present` }
     // The daemon resolves the image's manifest the way a pull would (mirrors, credentials).
     try {
-      await client.container.dockerode.getImage(K3S_IMAGE).distribution()
-      return { ok: true, pulls: true, reason: `${K3S_IMAGE} will be pulled` }
+      await client.container.dockerode.getImage(image).distribution()
+      return { ok: true, pulls: true, reason: `${image} will be pulled` }
     } catch (error) {
-      return { ok: false, reason: `${K3S_IMAGE} is not here and Docker cannot pull it: ${firstLine(error).replace(/^\(HTTP code \d+\) [\w ]+ - /, '').trim()}` }
+      return { ok: false, reason: `${image} is not here and Docker cannot pull it: ${firstLine(error).replace(/^\(HTTP code \d+\) [\w ]+ - /, '').trim()}` }
     }
   },
   async start(request: ClusterRequest): Promise<RunningCluster> {
     const labels = { [RUN_LABEL]: request.runId, [MANAGED_LABEL]: 'true' }
     const network = await new Network({ nextUuid: () => runNetworkName(request.runId) }).start()
-    return startK3sCluster(new K3sCluster(request.runId, { network, labels }, request.log ?? (() => undefined)), request.nodes)
+    const { publishAddress, timeouts } = request.settings
+    const cluster = new K3sCluster(request.runId, { network, labels, publishAddress, timeouts }, request.log ?? (() => undefined), k3sImage(request.settings), liveDependencies(timeouts))
+    return startNodes(cluster, request.nodes)
   },
 }
 
-/** Starts the server and agents up to `nodes`; a failure removes everything started, network included. */
-export async function startK3sCluster(cluster: K3sCluster, nodes: number): Promise<K3sCluster> {
-  try {
-    await cluster.startServer()
-    while (cluster.nodeCount() < nodes) await cluster.addNode()
-  } catch (error) {
-    await cluster.stop().catch(() => undefined)
-    throw error
-  }
-  return cluster
-}
 
 /** What the cluster asks Docker and its API (a seam for unit tests). */
 export interface K3sDependencies {
@@ -121,20 +112,20 @@ export interface K3sDependencies {
   addonsReady(kubeconfig: string): Promise<void>
 }
 
-const liveDependencies: K3sDependencies = {
+const liveDependencies = (timeouts: Pick<Timeouts, 'clusterReady'>): K3sDependencies => ({
   async engineHost() {
     return (await getContainerRuntimeClient()).info.containerRuntime.host
   },
   async nodeReady(kubeconfig, count) {
-    await waitFor(createClients(kubeconfig), nodesReady(count), { timeoutMs: READY_TIMEOUT_MS })
+    await waitFor(createClients(kubeconfig), nodesReady(count), { timeoutMs: timeouts.clusterReady })
   },
   async addonsReady(kubeconfig) {
     const clients = createClients(kubeconfig)
-    for (const [namespace, name] of ADDONS_NEEDED_AT_ONCE) await waitFor(clients, deploymentRolledOut(namespace, name), { timeoutMs: READY_TIMEOUT_MS })
+    for (const [namespace, name] of ADDONS_NEEDED_AT_ONCE) await waitFor(clients, deploymentRolledOut(namespace, name), { timeoutMs: timeouts.clusterReady })
   },
-}
+})
 
-export class K3sCluster implements RunningCluster {
+export class K3sCluster implements NodeCluster {
   private server?: StartedTestContainer
   private readonly agents: StartedTestContainer[] = []
   /** Where the server's published ports answer (see reachableHost). */
@@ -151,8 +142,8 @@ export class K3sCluster implements RunningCluster {
     private readonly runId: string,
     private readonly settings: K3sNodeSettings,
     private readonly log: (line: string) => void,
-    private readonly image = K3S_IMAGE,
-    private readonly dependencies: K3sDependencies = liveDependencies,
+    private readonly image: string,
+    private readonly dependencies: K3sDependencies,
   ) {}
 
   async startServer(): Promise<void> {
@@ -179,7 +170,7 @@ export class K3sCluster implements RunningCluster {
   get info(): ClusterInfo {
     const server = this.server
     if (!server) throw new Error('the k3s cluster has not started')
-    const nodePortUrls = Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${this.host}:${server.getMappedPort(port)}`]))
+    const nodePortUrls = publishedNodePortUrls(this.host, server)
     return {
       provider: 'k3s',
       runId: this.runId,
@@ -226,10 +217,6 @@ export class K3sCluster implements RunningCluster {
   }
 }
 
-/** The server's kubeconfig pointed at the published API port on the reachable host. */
-export function kubeconfigForHost(kubeconfig: string, host: string, port: number): string {
-  return kubeconfig.replace(/server:\s*"?https:\/\/[^\s"]+"?/, `server: https://${host}:${port}`)
-}
 
 function seconds(since: number): string {
   return `${((Date.now() - since) / 1000).toFixed(1)} s`

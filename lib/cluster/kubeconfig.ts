@@ -8,6 +8,7 @@ import { homedir } from 'node:os'
 import path from 'node:path'
 import YAML from 'yaml'
 import { addNode, loadImages } from './control.js'
+import type { RunSettings } from '../settings.js'
 import { MAPPED_NODE_PORTS, UnsupportedByProviderError, firstLine, type ClusterInfo, type ClusterProvider, type ProviderName, type RunningCluster } from './provider.js'
 
 /** Name of the kubeconfig extension in which `kube-scenarios up` describes the cluster it holds. */
@@ -55,30 +56,37 @@ export function heldClusterOf(kubeconfig: string): HeldCluster | undefined {
   return config?.extensions?.find((e) => e.name === HELD_CLUSTER_EXTENSION)?.extension
 }
 
+type KubeconfigSettings = Pick<RunSettings, 'kubeconfig' | 'kubectlConfigs'>
+
 /** The kubeconfig files in use, in the order kubectl merges them. */
-function kubeconfigFiles(): string[] {
-  if (process.env.KUBE_SCENARIOS_KUBECONFIG) return [process.env.KUBE_SCENARIOS_KUBECONFIG]
-  if (process.env.KUBECONFIG) return process.env.KUBECONFIG.split(path.delimiter).filter(Boolean)
-  return [path.join(homedir(), '.kube', 'config')]
+export function kubeconfigFiles(settings: KubeconfigSettings): string[] {
+  return settings.kubeconfig ? [settings.kubeconfig] : (settings.kubectlConfigs ?? [path.join(homedir(), '.kube', 'config')])
 }
 
 /** The held cluster the kubeconfig in use describes (the first of its files that describes one). */
-export function readHeldCluster(): HeldCluster | undefined {
-  for (const file of kubeconfigFiles()) {
+export function readHeldCluster(settings: KubeconfigSettings): HeldCluster | undefined {
+  for (const file of kubeconfigFiles(settings)) {
     const held = existsSync(file) ? heldClusterOf(readFileSync(file, 'utf8')) : undefined
     if (held) return held
   }
   return undefined
 }
 
-/** The kubeconfig to use: KUBE_SCENARIOS_KUBECONFIG, else KUBECONFIG, else ~/.kube/config. */
-function loadKubeConfig(): k8s.KubeConfig {
+/** The kubeconfig to use: KUBE_SCENARIOS_KUBECONFIG, else KUBECONFIG's files, else ~/.kube/config; the context the settings name. */
+export function loadKubeConfig(settings: KubeconfigSettings & Pick<RunSettings, 'context'>): k8s.KubeConfig {
   const kc = new k8s.KubeConfig()
-  const file = process.env.KUBE_SCENARIOS_KUBECONFIG
-  if (file) kc.loadFromString(readFileSync(file, 'utf8'))
-  else kc.loadFromDefault()
-  const context = process.env.KUBE_SCENARIOS_CONTEXT
-  if (context) kc.setCurrentContext(context)
+  if (settings.kubeconfig) kc.loadFromString(readFileSync(settings.kubeconfig, 'utf8'))
+  else {
+    // Merged as kubectl merges KUBECONFIG's files: the first file's current context wins.
+    const [first, ...others] = kubeconfigFiles(settings).filter((f) => existsSync(f))
+    if (first) kc.loadFromFile(first)
+    for (const file of others) {
+      const other = new k8s.KubeConfig()
+      other.loadFromFile(file)
+      kc.mergeConfig(other, true)
+    }
+  }
+  if (settings.context) kc.setCurrentContext(settings.context)
   return kc
 }
 
@@ -87,7 +95,7 @@ function loadKubeConfig(): k8s.KubeConfig {
  * a JSON file: KUBE_SCENARIOS_IMAGE_OVERRIDES, either a plain map or a manifest with an
  * `imageOverrides` field (like the one `npm run images` writes).
  */
-export function readImageOverrides(file = process.env.KUBE_SCENARIOS_IMAGE_OVERRIDES): Record<string, string> {
+export function readImageOverrides(file: string | undefined): Record<string, string> {
   if (!file) return {}
   const where = `KUBE_SCENARIOS_IMAGE_OVERRIDES file ${file}`
   let parsed: unknown
@@ -112,11 +120,11 @@ export const NOT_OURS_TO_LOAD = 'kube-scenarios did not start this cluster, so i
 
 export const kubeconfigProvider: ClusterProvider = {
   name: 'kubeconfig',
-  async probe() {
-    const files = kubeconfigFiles()
+  async probe(settings) {
+    const files = kubeconfigFiles(settings)
     if (!files.some((f) => existsSync(f))) return { ok: false, reason: `no kubeconfig file (${files.join(', ')}); set KUBE_SCENARIOS_KUBECONFIG or KUBECONFIG` }
     try {
-      const kc = loadKubeConfig()
+      const kc = loadKubeConfig(settings)
       const cluster = kc.getCurrentCluster()
       if (!cluster) return { ok: false, reason: 'no kubeconfig with a current cluster (set KUBECONFIG or KUBE_SCENARIOS_KUBECONFIG)' }
       const version = await kc.makeApiClient(k8s.VersionApi).getCode()
@@ -126,19 +134,20 @@ export const kubeconfigProvider: ClusterProvider = {
     }
   },
   async start(request): Promise<RunningCluster> {
-    const kc = loadKubeConfig()
+    const { settings } = request
+    const kc = loadKubeConfig(settings)
     const version = await kc.makeApiClient(k8s.VersionApi).getCode()
     const { items: nodes } = await kc.makeApiClient(k8s.CoreV1Api).listNode()
     const address = nodes[0]?.status?.addresses?.find((a) => a.type === 'ExternalIP' || a.type === 'InternalIP')?.address
-    const held = readHeldCluster()
+    const held = readHeldCluster(settings)
     // Settings given for this run win over what a held cluster says of itself.
-    const ingressUrl = process.env.KUBE_SCENARIOS_INGRESS_URL ?? held?.ingressUrl
+    const ingressUrl = settings.ingressUrl ?? held?.ingressUrl
     const info: ClusterInfo = {
       provider: 'kubeconfig',
       runId: request.runId,
       kubeconfig: kc.exportConfig(),
       kubernetesVersion: version.gitVersion,
-      imageOverrides: process.env.KUBE_SCENARIOS_IMAGE_OVERRIDES ? readImageOverrides() : (held?.imageOverrides ?? {}),
+      imageOverrides: settings.imageOverrides ? readImageOverrides(settings.imageOverrides) : (held?.imageOverrides ?? {}),
       nodePortUrls: held?.nodePortUrls ?? (address ? Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${address}:${port}`])) : {}),
       // Where this cluster's Ingress controller answers is the team's to say.
       ...(ingressUrl ? { ingressUrl } : {}),

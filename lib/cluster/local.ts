@@ -3,32 +3,17 @@
 // one network. Workers join with the cluster CA; every pod image is preloaded in the node image.
 import type { Readable } from 'node:stream'
 import { GenericContainer, Network, Wait, getContainerRuntimeClient, type StartedNetwork, type StartedTestContainer } from 'testcontainers'
-import { LOCAL_MANIFEST } from '#images/lib/paths.mjs'
+import { LOCAL_MANIFEST, type LocalManifest } from '#images/lib/paths.mjs'
 import { sourcesHash } from '#images/lib/cache.mjs'
 import { readJsonTolerantly } from '#images/lib/state-files.mjs'
+import { disableRyuk, type RunSettings } from '../settings.js'
 import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
 import { LOCAL_NODE_RUNTIME, LoadedImages } from './images.js'
-import { INGRESS_NODE_PORT, MANAGED_LABEL, NODE_LABEL, firstLine, MAPPED_NODE_PORTS, RUN_LABEL, publishAddress, publishedOn, reachableHost, runNetworkName, subjectAltName, type ClusterInfo, type ClusterProvider, type RunningCluster } from './provider.js'
+import { publishedNodePortUrls, ADDONS_NEEDED_AT_ONCE, INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, NODE_LABEL, RUN_LABEL, firstLine, kubeconfigForHost, publishedOn, reachableHost, runNetworkName, startNodes, subjectAltName, type ClusterInfo, type ClusterProvider, type NodeCluster } from './provider.js'
 
 const API_PORT = 6443
-const NODE_START_TIMEOUT_MS = 180_000
-const NODE_READY_TIMEOUT_MS = 120_000
-const ADDONS_NEEDED_AT_ONCE = [
-  ['kube-system', 'coredns'],
-  ['kube-system', 'traefik'],
-] as const
-
-interface LocalManifest {
-  nodeImage: string
-  kubernetesVersion: string
-  imageOverrides: Record<string, string>
-  /** The kubectl compiled with the cluster's components. */
-  kubectl?: string
-  /** Hash of images/ when it was built (sourcesHash). */
-  sources?: string
-}
 
 /** An unreadable manifest is set aside with a warning: the cluster counts as not built (its cached steps make the rebuild short). */
 function readManifest(): LocalManifest | undefined {
@@ -56,20 +41,11 @@ export const localProvider: ClusterProvider = {
   async start(request) {
     const manifest = readManifest()
     if (!manifest) throw new Error(`run \`npm run images\` first: ${LOCAL_MANIFEST} is missing`)
-    // Ryuk's image cannot be pulled where this provider is used; the run's reaper
-    // (cluster/reaper.mjs) removes what Ryuk would have removed.
-    process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true'
+    disableRyuk()
     const labels = { [RUN_LABEL]: request.runId, [MANAGED_LABEL]: 'true' }
     const network = await new Network({ nextUuid: () => runNetworkName(request.runId) }).start()
-    const cluster = new LocalCluster(request.runId, manifest, network, labels, request.log ?? (() => undefined))
-    try {
-      await cluster.startServer()
-      while (cluster.nodeCount() < request.nodes) await cluster.addNode()
-    } catch (error) {
-      await cluster.stop().catch(() => undefined)
-      throw error
-    }
-    return cluster
+    const cluster = new LocalCluster(request.runId, manifest, network, labels, request.settings, request.log ?? (() => undefined))
+    return startNodes(cluster, request.nodes)
   },
 }
 
@@ -78,7 +54,7 @@ class NodeContainer extends GenericContainer {
   private readonly recentLogs: string[] = []
 
   /** `log` gets the entry point's phase lines ("kube-node: etcd up"), with the time since start. */
-  constructor(image: string, name: string, network: StartedNetwork, labels: Record<string, string>, log: (line: string) => void) {
+  constructor(image: string, name: string, network: StartedNetwork, labels: Record<string, string>, startTimeoutMs: number, log: (line: string) => void) {
     super(image)
     const started = Date.now()
     // dockerode's types predate cgroup namespaces; Docker honours the field.
@@ -89,7 +65,7 @@ class NodeContainer extends GenericContainer {
       .withEnvironment({ NODE_NAME: name })
       .withTmpFs({ '/run': 'rw,exec', '/tmp': 'rw,exec', '/var/lib/kubelet': 'rw,exec', '/var/lib/etcd': 'rw' })
       .withWaitStrategy(Wait.forLogMessage('kube-node: ready'))
-      .withStartupTimeout(NODE_START_TIMEOUT_MS)
+      .withStartupTimeout(startTimeoutMs)
       .withLogConsumer((stream: Readable) => {
         stream.on('data', (chunk: Buffer) => {
           const lines = String(chunk).trimEnd().split('\n')
@@ -113,7 +89,7 @@ class NodeContainer extends GenericContainer {
   }
 }
 
-class LocalCluster implements RunningCluster {
+class LocalCluster implements NodeCluster {
   private server?: StartedTestContainer
   /** Where the server's published ports answer (see reachableHost). */
   private host = ''
@@ -127,6 +103,7 @@ class LocalCluster implements RunningCluster {
     private readonly manifest: LocalManifest,
     private readonly network: StartedNetwork,
     private readonly labels: Record<string, string>,
+    private readonly settings: Pick<RunSettings, 'publishAddress' | 'timeouts'>,
     private readonly log: (line: string) => void,
   ) {}
 
@@ -137,27 +114,26 @@ class LocalCluster implements RunningCluster {
     const engineHost = (await getContainerRuntimeClient()).info.containerRuntime.host
     // No network alias: with one, testcontainers also attaches the default bridge, and the node
     // would advertise an address the other nodes cannot route to. Workers use the server's IP.
-    const server = new NodeContainer(this.manifest.nodeImage, name, this.network, this.labels, this.log)
+    const server = new NodeContainer(this.manifest.nodeImage, name, this.network, this.labels, this.settings.timeouts.nodeStart, this.log)
       .withEnvironment({ NODE_NAME: name, API_SANS: subjectAltName(engineHost) })
       .withCommand(['server'])
       .withExposedPorts(API_PORT, ...MAPPED_NODE_PORTS)
-    this.server = await publishedOn(server, publishAddress()).startNode(name)
+    this.server = await publishedOn(server, this.settings.publishAddress).startNode(name)
     const admin = (await this.server.exec(['cat', '/etc/kubernetes/admin.conf'])).output
     this.host = await reachableHost(this.server.getHost(), this.server.getMappedPort(API_PORT))
-    const url = `https://${this.host}:${this.server.getMappedPort(API_PORT)}`
-    this.kubeconfig = admin.replace(/server: "?https:\/\/127\.0\.0\.1:6443"?/, `server: "${url}"`)
+    this.kubeconfig = kubeconfigForHost(admin, this.host, this.server.getMappedPort(API_PORT))
     await this.waitForNodes(1)
     // Scenarios may resolve names and use the Ingress from their first step.
     const clients = createClients(this.kubeconfig)
     for (const [namespace, name] of ADDONS_NEEDED_AT_ONCE) {
-      await waitFor(clients, deploymentRolledOut(namespace, name), { timeoutMs: NODE_READY_TIMEOUT_MS })
+      await waitFor(clients, deploymentRolledOut(namespace, name), { timeoutMs: this.settings.timeouts.clusterReady })
     }
   }
 
   get info(): ClusterInfo {
     const server = this.server
     if (!server) throw new Error('the local cluster has not started')
-    const nodePortUrls = Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${this.host}:${server.getMappedPort(port)}`]))
+    const nodePortUrls = publishedNodePortUrls(this.host, server)
     return {
       provider: 'local',
       runId: this.runId,
@@ -182,7 +158,7 @@ class LocalCluster implements RunningCluster {
       key: (await server.exec(['cat', '/etc/kubernetes/pki/ca.key'])).output,
     }
     const name = `kube-scenarios-worker-${this.workers.length + 1}`
-    const worker = await new NodeContainer(this.manifest.nodeImage, name, this.network, this.labels, this.log)
+    const worker = await new NodeContainer(this.manifest.nodeImage, name, this.network, this.labels, this.settings.timeouts.nodeStart, this.log)
       .withEnvironment({ NODE_NAME: name, KUBE_SERVER: `https://${server.getIpAddress(this.network.getName())}:${API_PORT}` })
       .withCopyContentToContainer([
         { content: this.caFiles.crt, target: '/etc/kubernetes/pki/ca.crt' },
@@ -203,7 +179,7 @@ class LocalCluster implements RunningCluster {
   }
 
   private async waitForNodes(count: number): Promise<void> {
-    await waitFor(createClients(this.kubeconfig), nodesReady(count), { timeoutMs: NODE_READY_TIMEOUT_MS })
+    await waitFor(createClients(this.kubeconfig), nodesReady(count), { timeoutMs: this.settings.timeouts.clusterReady })
   }
 
   async stop(): Promise<void> {

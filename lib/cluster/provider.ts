@@ -11,10 +11,12 @@ export const PROVIDER_NAMES: readonly ProviderName[] = ['k3s', 'local', 'kubecon
 // process), the local cluster's Ingress NodePort, the labels on everything a run creates and its
 // network's name: one definition for the build, the providers, the reaper and `clean`.
 import { MAPPED_NODE_PORTS } from '#images/lib/cluster-constants.mjs'
+import type { RunSettings } from '../settings.js'
 export { INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, NODE_LABEL, RUN_LABEL, runNetworkName } from '#images/lib/cluster-constants.mjs'
 
 export interface ClusterRequest {
   runId: string
+  settings: RunSettings
   /** Nodes to start with (a provider may serve more). */
   nodes: number
   /** Where a provider says what a node start is doing (phase lines). */
@@ -52,7 +54,7 @@ export interface ProviderProbe {
 
 export interface ClusterProvider {
   readonly name: ProviderName
-  probe(): Promise<ProviderProbe>
+  probe(settings: RunSettings): Promise<ProviderProbe>
   start(request: ClusterRequest): Promise<RunningCluster>
 }
 
@@ -71,18 +73,6 @@ export interface RunningCluster {
   stop(): Promise<void>
 }
 
-/**
- * The host address a cluster's published ports (API, NodePorts, Ingress) listen on: loopback, so
- * that a cluster held by `up` is not an anonymous API and open test apps on the machine's network
- * (kind publishes its API on 127.0.0.1 for this reason). KUBE_SCENARIOS_PUBLISH_ADDRESS opens them
- * deliberately (0.0.0.0 for every interface, or one address of this machine).
- */
-export function publishAddress(env: NodeJS.ProcessEnv = process.env): string {
-  const address = env.KUBE_SCENARIOS_PUBLISH_ADDRESS
-  if (address === undefined || address === '') return LOOPBACK
-  if (!isIP(address)) throw new Error(`KUBE_SCENARIOS_PUBLISH_ADDRESS must be an IP address of this machine (0.0.0.0 for every interface), not "${address}"`)
-  return address
-}
 
 /** Makes every port the container publishes listen on `address` only (call after withExposedPorts). */
 export function publishedOn<T extends GenericContainer>(container: T, address: string): T {
@@ -151,4 +141,37 @@ function acceptsConnections(host: string, port: number, timeoutMs = 1000): Promi
 /** A subjectAltName entry for a host name or IPv4/IPv6 address (openssl's syntax). */
 export function subjectAltName(host: string): string {
   return `${isIP(host) ? 'IP' : 'DNS'}:${host}`
+}
+
+/** The add-ons a cluster is not ready without: scenarios resolve names and use the Ingress from their first step. */
+export const ADDONS_NEEDED_AT_ONCE = [
+  ['kube-system', 'coredns'],
+  ['kube-system', 'traefik'],
+] as const
+
+/** A node container's kubeconfig pointed at the published API port on the reachable host. */
+export function kubeconfigForHost(kubeconfig: string, host: string, port: number): string {
+  return kubeconfig.replace(/server:\s*"?https:\/\/[^\s"]+"?/, `server: https://${host}:${port}`)
+}
+
+/** What both node providers (k3s, local) build a cluster of: a server first, then nodes one at a time. */
+export interface NodeCluster extends RunningCluster {
+  startServer(): Promise<void>
+}
+
+/** Starts the server and nodes up to `nodes`; a failure removes everything started, network included. */
+export async function startNodes<T extends NodeCluster>(cluster: T, nodes: number): Promise<T> {
+  try {
+    await cluster.startServer()
+    while (cluster.nodeCount() < nodes) await cluster.addNode()
+  } catch (error) {
+    await cluster.stop().catch(() => undefined)
+    throw error
+  }
+  return cluster
+}
+
+/** NodePort -> URL of the port a node container publishes it on, at the reachable host. */
+export function publishedNodePortUrls(host: string, container: { getMappedPort(port: number): number }): Record<string, string> {
+  return Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${host}:${container.getMappedPort(port)}`]))
 }

@@ -9,16 +9,11 @@ import { serveClusterControl, type ControlServer } from './control.js'
 import { chooseProvider } from './choose.js'
 import { monitorNodes } from './node-monitor.js'
 import type { ClusterInfo, RunningCluster } from './provider.js'
+import type { RunSettings } from '../settings.js'
 
 export interface RunOptions {
-  /** k3s, local, kubeconfig or auto (default: KUBE_SCENARIOS_CLUSTER, else auto). */
-  cluster?: string
-  /** Nodes to start with (default: KUBE_SCENARIOS_NODES, else 1; scenarios grow it on demand). */
-  nodes?: number
-  /** false: `auto` never chooses the kubeconfig named by KUBE_SCENARIOS_KUBECONFIG (a cluster of our own is wanted). */
+  /** false: `auto` never chooses the kubeconfig the settings name (a cluster of our own is wanted). */
   borrow?: boolean
-  /** Keep the run's namespaces for debugging (default: KUBE_SCENARIOS_KEEP_NAMESPACES=1). */
-  keepNamespaces?: boolean
   log?: (line: string) => void
 }
 
@@ -28,16 +23,17 @@ export interface Run {
   stop(): Promise<void>
 }
 
-export async function startRun(options: RunOptions = {}): Promise<Run> {
+/** Starts the cluster `settings` name (provider, nodes, timeouts...), with its reaper, node monitor and control endpoint. */
+export async function startRun(settings: RunSettings, options: RunOptions = {}): Promise<Run> {
   const log = options.log ?? ((line: string) => console.log(`[kube-scenarios] ${line}`))
-  const provider = await chooseProvider(options.cluster ?? process.env.KUBE_SCENARIOS_CLUSTER ?? 'auto', log, { borrow: options.borrow ?? true })
+  const provider = await chooseProvider(settings, log, { borrow: options.borrow ?? true })
   const runId = `${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(3).toString('hex')}`
-  const keepNamespaces = options.keepNamespaces ?? process.env.KUBE_SCENARIOS_KEEP_NAMESPACES === '1'
+  const { keepNamespaces } = settings
   const reaper = startReaper(runId, log)
   const started = Date.now()
   let cluster: RunningCluster
   try {
-    cluster = await provider.start({ runId, nodes: options.nodes ?? Number(process.env.KUBE_SCENARIOS_NODES ?? 1), log })
+    cluster = await provider.start({ runId, nodes: settings.nodes, settings, log })
   } catch (error) {
     reaper.release(false)
     throw new Error(`the ${provider.name} cluster did not start: ${startFailure(error)}`)

@@ -1,6 +1,7 @@
 // Proof that a report renders: opens it from disk in headless Chromium (Debian's package, no
 // downloaded browser, no network), takes a screenshot, and checks the rendered DOM for the run
 // summary, every recipe, a timeline chart and, for each failed test, its diagnostics.
+import { runSettings } from '../settings.js'
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -34,7 +35,7 @@ const CHROMIUM_TIMEOUT_MS = 120_000
 
 /** The Chromium binary to use, or an error that says how to get one. */
 export function findChromium(): string {
-  const found = [process.env.KUBE_SCENARIOS_CHROMIUM, ...CHROMIUM_CANDIDATES].find((candidate) => candidate && existsSync(candidate))
+  const found = [runSettings().chromium, ...CHROMIUM_CANDIDATES].find((candidate) => candidate && existsSync(candidate))
   if (!found) throw new Error(`no Chromium found (looked at ${CHROMIUM_CANDIDATES.join(', ')}; set KUBE_SCENARIOS_CHROMIUM): install Debian's package with "apt-get install -y chromium"`)
   return found
 }

@@ -1,6 +1,7 @@
 // Run history: one compact JSON line per run (per test ID: status and duration), appended to
 // reports/history.jsonl (or KUBE_SCENARIOS_HISTORY), so a report can show each ID's recent runs,
 // duration trend and flake rate.
+import { parseRunSettings } from '../settings.js'
 import { existsSync, readFileSync } from 'node:fs'
 import { appendLineLockedSync, defaultWarn } from '#images/lib/state-files.mjs'
 import path from 'node:path'
@@ -32,7 +33,7 @@ export const DEFAULT_HISTORY_RUNS = 20
 
 /** The history file: KUBE_SCENARIOS_HISTORY when set, else history.jsonl in the reports folder. */
 export function historyFile(reportsDir: string): string {
-  return process.env.KUBE_SCENARIOS_HISTORY || path.join(reportsDir, 'history.jsonl')
+  return parseRunSettings({ report: reportsDir }).history
 }
 
 export function historyRecordOf(run: RunReport): HistoryRecord {

@@ -1,6 +1,7 @@
 // vitest reporter: after the run, writes the HTML report, JUnit XML and the report data to
 // reports/<run-id>/, refreshes reports/latest and appends the run to the history. It reports the
 // scenario project only (unit tests are no recipes), so unit-only runs cost nothing.
+import { runSettings } from '../settings.js'
 import path from 'node:path'
 import type { Reporter, SerializedError, TestCase, TestModule, TestRunEndReason } from 'vitest/node'
 import { clusterOf, collectRun } from './collect.js'
@@ -24,7 +25,7 @@ export default class HtmlReporter implements Reporter {
   private listing: Promise<void> | undefined
 
   constructor(private readonly options: HtmlReporterOptions = {}) {
-    this.reportsDir = options.reportsDir ?? (process.env.KUBE_SCENARIOS_REPORT_DIR || 'reports')
+    this.reportsDir = options.reportsDir ?? runSettings().reportDir
     this.project = options.project ?? 'scenarios'
   }
 
@@ -49,7 +50,7 @@ export default class HtmlReporter implements Reporter {
     const scenarios = modules.filter((m) => m.project.name === this.project)
     if (scenarios.length === 0) return
     try {
-      const shardText = process.env.KUBE_SCENARIOS_SHARD
+      const shardText = runSettings().shard
       const shard = shardText ? parseShard(shardText) : undefined
       const run = collectRun(scenarios, { startedAt: this.startedAt, endedAt: Date.now(), outcome: reason, unhandledErrors, nodes: this.nodes, shard })
       const index = writeRunReport(run, { reportsDir: this.reportsDir, historyRuns: this.options.historyRuns })

@@ -1,6 +1,7 @@
 // The report on disk: reports/<run-id>/ holds index.html, junit.xml and report.json (the data, to
 // re-render later); reports/latest is a copy of the newest; the run is appended to the history.
 // Synchronous on purpose: reporters run side by side, and the summary line must stay last.
+import { runSettings } from '../settings.js'
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { withFileLockSync, writeFileAtomicSync } from '#images/lib/state-files.mjs'
 import path from 'node:path'
@@ -32,7 +33,7 @@ export function recordedInHistory(run: RunReport): boolean {
 
 /** Writes a finished run's report, records it in the history and refreshes `latest`; returns index.html's path. */
 export function writeRunReport(run: RunReport, options: WriteOptions): string {
-  const keep = options.keepReports ?? keptReportsFromEnv()
+  const keep = options.keepReports ?? runSettings().keepReports
   const dir = runFolder(options.reportsDir, run.runId)
   const historyPath = options.history ?? historyFile(options.reportsDir)
   const record = historyRecordOf(run)
@@ -46,14 +47,6 @@ export function writeRunReport(run: RunReport, options: WriteOptions): string {
 /** The folder a run's report is written to: files written there first (a conformance run's JUnit) are kept with it. */
 export function runFolder(reportsDir: string, runId: string): string {
   return path.join(reportsDir, safeName(runId))
-}
-
-function keptReportsFromEnv(): number {
-  const raw = process.env.KUBE_SCENARIOS_KEEP_REPORTS
-  if (raw === undefined || raw === '') return DEFAULT_KEPT_REPORTS
-  const kept = Number(raw)
-  if (!Number.isInteger(kept) || kept < 1) throw new Error(`KUBE_SCENARIOS_KEEP_REPORTS must be a whole number of at least 1, not "${raw}"`)
-  return kept
 }
 
 /** The run folders (those holding a report.json), newest first. */

@@ -6,8 +6,9 @@ import { K3sContainer } from '@testcontainers/k3s'
 import { GenericContainer, type StartedNetwork } from 'testcontainers'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import YAML from 'yaml'
-import { K3sCluster, k3sAgentContainer, k3sServerContainer, kubeconfigForHost, startK3sCluster, versionOfK3sImage, type K3sDependencies } from '../../lib/cluster/k3s.js'
-import { publishAddress } from '../../lib/cluster/provider.js'
+import { K3sCluster, k3sAgentContainer, k3sServerContainer, versionOfK3sImage, type K3sDependencies } from '../../lib/cluster/k3s.js'
+import { kubeconfigForHost, startNodes } from '../../lib/cluster/provider.js'
+import { runSettings } from '../../lib/settings.js'
 
 const network = { getName: () => 'kube-scenarios-run1', stop: vi.fn(async () => undefined) } as unknown as StartedNetwork & { stop: ReturnType<typeof vi.fn> }
 const settings = { network, labels: { 'kube-scenarios.dev/run': 'run1' } }
@@ -40,7 +41,7 @@ describe('k3s node containers', () => {
   })
 
   test('the server publishes its API, NodePorts and Ingress on loopback only, unless an address is given', () => {
-    const bindings = (address?: string) => Object.values(unstarted(k3sServerContainer('rancher/k3s:v1.34.1-k3s1', settings, [], address)).hostConfig.PortBindings ?? {}).flat()
+    const bindings = (publishAddress?: string) => Object.values(unstarted(k3sServerContainer('rancher/k3s:v1.34.1-k3s1', { ...settings, ...(publishAddress ? { publishAddress } : {}) }, [])).hostConfig.PortBindings ?? {}).flat()
     // The API, the webhook port K3sContainer adds, ten NodePorts and Traefik's entry.
     expect(bindings().length).toBe(13)
     expect(bindings().every((b) => b.HostIp === '127.0.0.1' && b.HostPort === '0')).toBe(true)
@@ -48,6 +49,7 @@ describe('k3s node containers', () => {
   })
 
   test('KUBE_SCENARIOS_PUBLISH_ADDRESS: loopback by default, an IP address when set, anything else refused by name', () => {
+    const publishAddress = (env: NodeJS.ProcessEnv) => runSettings(env).publishAddress
     expect(publishAddress({})).toBe('127.0.0.1')
     expect(publishAddress({ KUBE_SCENARIOS_PUBLISH_ADDRESS: '0.0.0.0' })).toBe('0.0.0.0')
     expect(() => publishAddress({ KUBE_SCENARIOS_PUBLISH_ADDRESS: 'everywhere' })).toThrow(/KUBE_SCENARIOS_PUBLISH_ADDRESS must be an IP address of this machine \(0\.0\.0\.0 for every interface\), not "everywhere"/)
@@ -123,7 +125,7 @@ describe('the k3s cluster', () => {
     fakeStarts(['fail'])
     network.stop.mockClear()
     const cluster = new K3sCluster('run1', settings, () => undefined, 'rancher/k3s:v1.34.1-k3s1', fakeDependencies())
-    await expect(startK3sCluster(cluster, 2)).rejects.toThrow('not received')
+    await expect(startNodes(cluster, 2)).rejects.toThrow('not received')
     expect(network.stop).toHaveBeenCalledTimes(1)
   })
 })

@@ -106,7 +106,7 @@ describe('report files', () => {
 
   test('the history defaults to history.jsonl in the reports folder', () => {
     vi.stubEnv('KUBE_SCENARIOS_HISTORY', '')
-    expect(historyFile('reports')).toBe(path.join('reports', 'history.jsonl'))
+    expect(historyFile('reports')).toBe(path.resolve('reports', 'history.jsonl'))
     vi.stubEnv('KUBE_SCENARIOS_HISTORY', '/var/history.jsonl')
     expect(historyFile('reports')).toBe('/var/history.jsonl')
   })
@@ -141,7 +141,7 @@ describe('report files', () => {
     expect(readdirSync(reports).sort()).toEqual(['20251125-000003', '20251125-000004', 'README.md', 'history.jsonl', 'latest', 'notes'])
     expect(readHistory(history).map((r) => r.runId)).toEqual(runIds)
     vi.stubEnv('KUBE_SCENARIOS_KEEP_REPORTS', '0')
-    expect(() => writeRunReport({ ...sampleRun(), runId: '20251125-000005' }, { reportsDir: reports, history })).toThrow(/KUBE_SCENARIOS_KEEP_REPORTS must be a whole number of at least 1, not "0"/)
+    expect(() => writeRunReport({ ...sampleRun(), runId: '20251125-000005' }, { reportsDir: reports, history })).toThrow(/KUBE_SCENARIOS_KEEP_REPORTS must be a positive whole number, not "0"/)
     expect(existsSync(path.join(reports, '20251125-000005'))).toBe(false)
   })
 })

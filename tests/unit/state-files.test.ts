@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { runSettings } from '../../lib/settings.js'
 import { describe, expect, it, vi } from 'vitest'
 
 const run = promisify(execFile)
@@ -115,7 +116,7 @@ describe('a torn state file gives one warning and the run goes on', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
     try {
       const { localProvider } = await import('../../lib/cluster/local.js')
-      expect(await localProvider.probe()).toMatchObject({ ok: false, reason: expect.stringMatching(/are not built/) })
+      expect(await localProvider.probe(runSettings({}))).toMatchObject({ ok: false, reason: expect.stringMatching(/are not built/) })
       expect(warn).toHaveBeenCalledTimes(1)
       expect(String(warn.mock.calls[0]![0])).toMatch(/local-cluster\.json could not be read .*set aside as local-cluster\.json\.corrupt-.*; the offline cluster counts as not built/)
     } finally {

@@ -180,8 +180,14 @@ interface GinkgoSpecReport {
   State?: string
   IsSerial?: boolean
   LeafNodeLabels?: string[] | null
+  ContainerHierarchyLabels?: (string[] | null)[] | null
   StartTime?: string
   EndTime?: string
+}
+
+/** The framework labels a [Serial] spec (or its container) Serial; ginkgo's JSON leaves IsSerial out. */
+function isSerial(spec: GinkgoSpecReport): boolean {
+  return Boolean(spec.IsSerial) || [spec.LeafNodeLabels ?? [], ...(spec.ContainerHierarchyLabels ?? []).map((l) => l ?? [])].some((labels) => labels.includes('Serial'))
 }
 
 /** The serial phase from ginkgo's JSON report; undefined when no [Serial] spec ran. */
@@ -189,7 +195,7 @@ export function serialPhaseOf(json: string): SerialPhase | undefined {
   const suites = JSON.parse(json) as { SpecReports?: GinkgoSpecReport[] | null }[]
   const ran = suites
     .flatMap((suite) => suite.SpecReports ?? [])
-    .filter((spec) => spec.LeafNodeType === 'It' && (spec.IsSerial || spec.LeafNodeLabels?.includes('Serial')) && spec.State !== 'skipped' && spec.State !== 'pending')
+    .filter((spec) => spec.LeafNodeType === 'It' && isSerial(spec) && spec.State !== 'skipped' && spec.State !== 'pending')
   if (ran.length === 0) return undefined
   const starts = ran.map((spec) => Date.parse(spec.StartTime ?? ''))
   const ends = ran.map((spec) => Date.parse(spec.EndTime ?? ''))

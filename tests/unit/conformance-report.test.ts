@@ -211,7 +211,15 @@ describe("ginkgo's output and reports", () => {
   })
 
   test('the serial phase: the [Serial] specs that ran, from the first start to the last end', () => {
-    const spec = (serial: boolean, state: string, start: string, end: string) => ({ LeafNodeType: 'It', IsSerial: serial, State: state, StartTime: `2026-12-04T17:${start}Z`, EndTime: `2026-12-04T17:${end}Z` })
+    // As ginkgo writes it: no IsSerial; the Serial label on the spec or on one of its containers.
+    const spec = (serial: boolean, state: string, start: string, end: string) => ({
+      LeafNodeType: 'It',
+      LeafNodeLabels: ['Conformance'],
+      ContainerHierarchyLabels: [['sig-apps', ...(serial ? ['Serial'] : [])], []],
+      State: state,
+      StartTime: `2026-12-04T17:${start}Z`,
+      EndTime: `2026-12-04T17:${end}Z`,
+    })
     const json = JSON.stringify([
       {
         SpecReports: [
@@ -219,11 +227,12 @@ describe("ginkgo's output and reports", () => {
           spec(true, 'passed', '41:00', '43:30'),
           spec(true, 'failed', '43:30', '50:00'),
           spec(true, 'skipped', '00:00', '00:00'),
-          { LeafNodeType: 'SynchronizedAfterSuite', IsSerial: true, State: 'passed', StartTime: '2026-12-04T17:55:00Z', EndTime: '2026-12-04T17:56:00Z' },
+          { LeafNodeType: 'It', LeafNodeLabels: ['Serial', 'Conformance'], State: 'passed', StartTime: '2026-12-04T17:50:00Z', EndTime: '2026-12-04T17:51:00Z' },
+          { LeafNodeType: 'SynchronizedAfterSuite', LeafNodeLabels: ['Serial'], State: 'passed', StartTime: '2026-12-04T17:55:00Z', EndTime: '2026-12-04T17:56:00Z' },
         ],
       },
     ])
-    expect(serialPhaseOf(json)).toEqual({ specs: 2, durationMs: 9 * 60_000 })
+    expect(serialPhaseOf(json)).toEqual({ specs: 3, durationMs: 10 * 60_000 })
     expect(serialPhaseOf(JSON.stringify([{ SpecReports: [spec(false, 'passed', '00:00', '01:00')] }]))).toBeUndefined()
   })
 

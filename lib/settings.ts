@@ -28,36 +28,10 @@ export const DEFAULT_PUBLISH_ADDRESS = '127.0.0.1'
 
 export const DEFAULT_TIMEOUTS: Timeouts = { wait: 120_000, retry: 60_000, nodeStart: 180_000, clusterReady: 180_000, namespaceGone: 180_000 }
 
-export interface RunSettings {
-  cluster: ClusterChoice
-  /** Nodes to start with. */
-  nodes: number
-  /** A kubeconfig file to borrow (else KUBECONFIG's, else ~/.kube/config). */
-  kubeconfig?: string
-  /** kubectl's own: KUBECONFIG's files (undefined: not set, kubectl reads ~/.kube/config). */
-  kubectlConfigs?: string[]
-  context?: string
-  keepNamespaces: boolean
-  reportDir: string
-  history: string
-  keepReports: number
-  /** INDEX/COUNT. */
-  shard?: string
-  /** A JSON file: image reference -> the one a borrowed cluster can run. */
-  imageOverrides?: string
-  ingressUrl?: string
-  k3sImage?: string
-  publishAddress: string
-  fixtures: string
-  chromium?: string
-  /** `kube-scenarios dev`: namespaces deleted without waiting. */
-  dev: boolean
-  timeouts: Timeouts
-}
 
 type Raw = string | boolean | undefined
 
-interface Setting<K extends keyof RunSettings> {
+interface Setting<K extends string, T> {
   key: K
   env: string
   /** The command-line flag that sets it (run, soak, up, conformance, bench take the ones they need). */
@@ -65,8 +39,8 @@ interface Setting<K extends keyof RunSettings> {
   /** The README table's default column. */
   defaultText: string
   doc: string
-  /** Checks and converts; `name` is the flag or variable the value came from. `partial` holds the settings parsed before. */
-  parse(raw: Raw, name: string, partial: Partial<RunSettings>): RunSettings[K]
+  /** Checks and converts; `name` is the flag or variable the value came from; `parsed` holds the settings before it. */
+  parse(raw: Raw, name: string, parsed: { reportDir?: string }): T
 }
 
 const text = (raw: Raw): string | undefined => (raw === undefined || raw === '' || typeof raw === 'boolean' ? undefined : raw)
@@ -114,16 +88,16 @@ export class SettingError extends Error {
   }
 }
 
-function define<K extends keyof RunSettings>(setting: Setting<K>): Setting<K> {
+function define<K extends string, T>(setting: Setting<K, T>): Setting<K, T> {
   return setting
 }
 
-/** Every setting, in the README table's order. */
+/** Every setting, in the README table's order: adding one here adds it to RunSettings, the CLI help, the README's table and the workers. */
 export const SETTINGS = [
   define({
     key: 'cluster', env: 'KUBE_SCENARIOS_CLUSTER', flag: 'cluster', defaultText: 'auto',
     doc: 'the cluster provider: auto, k3s, local (the offline cluster) or kubeconfig (borrow one)',
-    parse: (raw, name) => {
+    parse: (raw, name): ClusterChoice => {
       const value = text(raw) ?? 'auto'
       if (!(CLUSTER_CHOICES as readonly string[]).includes(value)) throw new SettingError(name, value, `one of ${CLUSTER_CHOICES.join(', ')}`)
       return value as ClusterChoice
@@ -138,7 +112,7 @@ export const SETTINGS = [
   define({ key: 'context', env: 'KUBE_SCENARIOS_CONTEXT', defaultText: "the kubeconfig's current", doc: 'the context of that kubeconfig', parse: text }),
   define({ key: 'keepNamespaces', env: 'KUBE_SCENARIOS_KEEP_NAMESPACES', flag: 'keep-namespaces', defaultText: '0', doc: "1: keep each file's namespace for debugging", parse: flagOrSwitch }),
   define({ key: 'reportDir', env: 'KUBE_SCENARIOS_REPORT_DIR', flag: 'report', defaultText: 'reports', doc: 'where run folders, `latest` and the history go', parse: (raw) => path.resolve(text(raw) ?? 'reports') }),
-  define({ key: 'history', env: 'KUBE_SCENARIOS_HISTORY', defaultText: '<report dir>/history.jsonl', doc: 'the run history (one line per run)', parse: (raw, _name, partial) => path.resolve(text(raw) ?? path.join(partial.reportDir ?? 'reports', 'history.jsonl')) }),
+  define({ key: 'history', env: 'KUBE_SCENARIOS_HISTORY', defaultText: '<report dir>/history.jsonl', doc: 'the run history (one line per run)', parse: (raw, _name, parsed) => path.resolve(text(raw) ?? path.join(parsed.reportDir ?? 'reports', 'history.jsonl')) }),
   define({ key: 'keepReports', env: 'KUBE_SCENARIOS_KEEP_REPORTS', defaultText: '20', doc: 'run folders kept (older ones are deleted; the history keeps every run)', parse: (raw, name) => positiveWhole(raw, name, 20) }),
   define({
     key: 'shard', env: 'KUBE_SCENARIOS_SHARD', flag: 'shard', defaultText: 'none', doc: 'INDEX/COUNT: this run takes the INDEX-th of COUNT parts of the files',
@@ -172,17 +146,22 @@ export const SETTINGS = [
   }),
 ] as const
 
+type SettingEntry = (typeof SETTINGS)[number]
+
+/** A run's settings, one field per entry of SETTINGS (its key, its parsed type). */
+export type RunSettings = { [S in SettingEntry as S['key']]: ReturnType<S['parse']> }
+
 /** The flags a command took, keyed as util.parseArgs returns them (flag name without dashes). */
 export type SettingFlags = { readonly [flag: string]: Raw }
 
 /** Flags win over the environment; every value checked and defaulted once. */
 export function parseRunSettings(flags: SettingFlags | object = {}, env: NodeJS.ProcessEnv = process.env): RunSettings {
   const given = flags as SettingFlags
-  const settings: Partial<RunSettings> = {}
-  for (const setting of SETTINGS) {
+  const settings: Record<string, unknown> = {}
+  for (const setting of SETTINGS as readonly Setting<string, unknown>[]) {
     const fromFlag = setting.flag !== undefined && given[setting.flag] !== undefined
     const raw = fromFlag ? given[setting.flag!] : env[setting.env]
-    ;(settings as Record<string, unknown>)[setting.key] = (setting.parse as (raw: Raw, name: string, partial: Partial<RunSettings>) => unknown)(raw, fromFlag ? `--${setting.flag}` : setting.env, settings)
+    settings[setting.key] = setting.parse(raw, fromFlag ? `--${setting.flag}` : setting.env, settings as { reportDir?: string })
   }
   return settings as RunSettings
 }

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 import { startVitest } from 'vitest/node'
 import { checkReportInBrowser } from '../lib/report/browser-check.js'
 import { mergeShards, readShardReports } from '../lib/report/merge.js'
-import { exportSettings, parseRunSettings, runSettings, settingsHelp, type RunSettings } from '../lib/settings.js'
+import { exportSettings, parseRunSettings, runSettings, settingFlagOptions, settingsHelp, type RunSettings } from '../lib/settings.js'
 import { countByStatus, countFlaky, summaryLine } from '../lib/report/model.js'
 import { LATEST_DIR, regenerateReport, writeRunReport } from '../lib/report/report-files.js'
 import { planRun, type RunPlan } from './run-plan.js'
@@ -99,23 +99,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-const RUN_OPTIONS = {
-  cluster: { type: 'string' },
-  nodes: { type: 'string' },
-  kubeconfig: { type: 'string' },
-  report: { type: 'string' },
-  'keep-namespaces': { type: 'boolean' },
-  shard: { type: 'string' },
-} as const
+/** run and soak take every setting's flag (lib/settings.ts). */
+const RUN_OPTIONS = settingFlagOptions()
 
-interface RunValues {
-  cluster?: string
-  nodes?: string
-  kubeconfig?: string
-  report?: string
-  'keep-namespaces'?: boolean
-  shard?: string
-}
+type RunValues = Record<string, string | boolean | undefined>
 
 /** Checks the run's settings (flags over environment) and plans the selection; the settings go to vitest's workers through the environment. */
 function prepareRun(values: RunValues, positionals: string[]): { plan: RunPlan; settings: RunSettings } {
@@ -141,7 +128,9 @@ async function run(args: string[]): Promise<number> {
 }
 
 async function soakRuns(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...RUN_OPTIONS, runs: { type: 'string' }, 'reuse-cluster': { type: 'boolean' } } })
+  const parsed = parseArgs({ args, allowPositionals: true, options: { ...RUN_OPTIONS, runs: { type: 'string' }, 'reuse-cluster': { type: 'boolean' } } })
+  const { positionals } = parsed
+  const values = parsed.values as RunValues
   const runs = Number(values.runs ?? 10)
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive whole number, not "${values.runs}"`)
   if (values.shard) throw new Error('soak runs whole selections; it does not take --shard')

@@ -34,8 +34,10 @@ type Raw = string | boolean | undefined
 interface Setting<K extends string, T> {
   key: K
   env: string
-  /** The command-line flag that sets it (run, soak, up, conformance, bench take the ones they need). */
+  /** The command-line flag that sets it (run and soak take every one; up and conformance the ones they need). */
   flag?: string
+  /** The flag takes no value. */
+  switch?: true
   /** The README table's default column. */
   defaultText: string
   doc: string
@@ -110,7 +112,7 @@ export const SETTINGS = [
     parse: (raw) => text(raw)?.split(path.delimiter).filter(Boolean),
   }),
   define({ key: 'context', env: 'KUBE_SCENARIOS_CONTEXT', defaultText: "the kubeconfig's current", doc: 'the context of that kubeconfig', parse: text }),
-  define({ key: 'keepNamespaces', env: 'KUBE_SCENARIOS_KEEP_NAMESPACES', flag: 'keep-namespaces', defaultText: '0', doc: "1: keep each file's namespace for debugging", parse: flagOrSwitch }),
+  define({ key: 'keepNamespaces', env: 'KUBE_SCENARIOS_KEEP_NAMESPACES', flag: 'keep-namespaces', switch: true, defaultText: '0', doc: "1: keep each file's namespace for debugging", parse: flagOrSwitch }),
   define({ key: 'reportDir', env: 'KUBE_SCENARIOS_REPORT_DIR', flag: 'report', defaultText: 'reports', doc: 'where run folders, `latest` and the history go', parse: (raw) => path.resolve(text(raw) ?? 'reports') }),
   define({ key: 'history', env: 'KUBE_SCENARIOS_HISTORY', defaultText: '<report dir>/history.jsonl', doc: 'the run history (one line per run)', parse: (raw, _name, parsed) => path.resolve(text(raw) ?? path.join(parsed.reportDir ?? 'reports', 'history.jsonl')) }),
   define({ key: 'keepReports', env: 'KUBE_SCENARIOS_KEEP_REPORTS', defaultText: '20', doc: 'run folders kept (older ones are deleted; the history keeps every run)', parse: (raw, name) => positiveWhole(raw, name, 20) }),
@@ -153,6 +155,11 @@ export type RunSettings = { [S in SettingEntry as S['key']]: ReturnType<S['parse
 
 /** The flags a command took, keyed as util.parseArgs returns them (flag name without dashes). */
 export type SettingFlags = { readonly [flag: string]: Raw }
+
+/** Every setting's flag as util.parseArgs takes it. */
+export function settingFlagOptions(): Record<string, { type: 'string' | 'boolean' }> {
+  return Object.fromEntries((SETTINGS as readonly Setting<string, unknown>[]).filter((s) => s.flag).map((s) => [s.flag!, { type: s.switch ? 'boolean' : 'string' }]))
+}
 
 /** Flags win over the environment; every value checked and defaulted once. */
 export function parseRunSettings(flags: SettingFlags | object = {}, env: NodeJS.ProcessEnv = process.env): RunSettings {

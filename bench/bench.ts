@@ -237,7 +237,7 @@ function newestRun(reportsDir: string, matches: (run: RunReport) => boolean): Ru
 }
 
 /** The newest chapter run: its wall time, the sum of its tests, each file's wall. */
-function chapterRows(reportsDir: string): Row[] {
+export function chapterRows(reportsDir: string): Row[] {
   const run = newestRun(reportsDir, (r) => !r.conformance && r.files.some((f) => f.tests.length > 0))
   if (!run) return []
   const tests = run.files.flatMap((f) => f.tests).filter((t) => t.status !== 'skipped')
@@ -255,7 +255,7 @@ function chapterRows(reportsDir: string): Row[] {
  * The newest conformance run of every area (`kube-scenarios conformance` with no --areas or
  * --focus; an hour, so the bench reads it rather than running it): its wall time and its serial phase.
  */
-function conformanceRows(reportsDir: string): Row[] {
+export function conformanceRows(reportsDir: string): Row[] {
   const run = newestRun(reportsDir, (r) => Boolean(r.conformance && !r.conformance.selection.focus && r.conformance.selection.areas.length === readSelection().areas.length))
   const report = run?.conformance
   if (!report) return []

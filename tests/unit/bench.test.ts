@@ -1,5 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { expect, test } from 'vitest'
-import { benchPage, formatRows } from '../../bench/bench.js'
+import { benchPage, chapterRows, conformanceRows, formatRows } from '../../bench/bench.js'
+import { readSelection } from '../../bin/conformance-plan.js'
+import { writeRunReport } from '../../lib/report/report-files.js'
+import { sampleConformanceRun } from './conformance-sample.js'
+import { sampleRun } from './report-sample-run.js'
 
 const rows = [
   { what: 'cluster ready, 1 node (s)', min: 19.2, median: 22.4, max: 23, samples: 3, anchor: 12 },
@@ -21,4 +28,25 @@ test('the page draws one bar per anchored measure, red above its anchor and gree
     ['#c62828', '22.4 (1.87×)'],
     ['#2e7d32', '7.2 (0.72×)'],
   ])
+})
+
+test('the conformance rows come from the newest full run; the chapter rows from the newest chapter run, whatever ran since', () => {
+  const reports = mkdtempSync(path.join(tmpdir(), 'kube-scenarios-bench-'))
+  try {
+    const chapter = sampleRun()
+    writeRunReport(chapter, { reportsDir: reports, history: path.join(reports, 'history.jsonl'), keepReports: 10 })
+    const full = sampleConformanceRun()
+    const conformance = { ...full.conformance!, selection: readSelection(), durationMs: 2_400_000, serial: { specs: 29, durationMs: 1_080_000 } }
+    writeRunReport({ ...full, runId: '20261204-aaaaaa', conformance }, { reportsDir: reports, history: path.join(reports, 'history.jsonl'), keepReports: 10 })
+    // A focused run afterwards is not the full set.
+    writeRunReport({ ...full, runId: '20261204-bbbbbb', conformance: { ...conformance, selection: { ...conformance.selection, focus: 'Job' }, durationMs: 9000 } }, { reportsDir: reports, history: path.join(reports, 'history.jsonl'), keepReports: 10 })
+    expect(conformanceRows(reports).map((r) => [r.what, r.median, r.anchor])).toEqual([
+      ['conformance, every spec: wall (s)', 2400, 3600],
+      ['conformance: serial phase (s)', 1080, undefined],
+      ['conformance: specs passed', 2, undefined],
+    ])
+    expect(chapterRows(reports)[0]).toMatchObject({ what: 'chapter wall (s)', median: (chapter.endedAt - chapter.startedAt) / 1000 })
+  } finally {
+    rmSync(reports, { recursive: true, force: true })
+  }
 })

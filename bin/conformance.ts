@@ -1,9 +1,10 @@
-// `kube-scenarios conformance`: upstream Kubernetes' e2e conformance specs of the chapter's areas
-// against the offline cluster (or a kubeconfig's), reported beside the scenarios: same report
-// folder, same history. It builds the e2e suite and its test images (images/conformance.mjs,
-// cached), starts the cluster as a run does (same set-up, same reaper), loads the test images into
-// every node's containerd, runs the suite with ginkgo's parallel processes, and reads ginkgo's
-// JUnit back. What it selects: conformance-plan.ts.
+// `kube-scenarios conformance`: upstream Kubernetes' e2e conformance specs (all of them unless
+// told otherwise) against the offline cluster (or a kubeconfig's), reported beside the scenarios:
+// same report folder, same history. It builds the e2e suite and its test images
+// (images/conformance.mjs, cached), starts the cluster as a run does (same set-up, same reaper),
+// loads the test images into every node's containerd, runs the suite (the parallel specs, then the
+// [Serial] ones alone), reads ginkgo's JUnit and JSON report back, and leaves what a certified run
+// hands in (e2e.log, junit_01.xml, PRODUCT.yaml). What it selects: conformance-plan.ts.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, existsSync, readFileSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'

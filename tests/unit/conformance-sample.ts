@@ -67,6 +67,6 @@ export function sampleConformanceRun(): RunReport {
     outcome: 'failed',
     files: [],
     unhandledErrors: [],
-    conformance: { suiteVersion: 'v1.34.4', selection: SAMPLE_SELECTION, parallel: 4, durationMs: 1_810_200, specs, files: { junit: 'e2e/junit_01.xml', log: 'e2e/ginkgo.log' } },
+    conformance: { suiteVersion: 'v1.34.4', selection: SAMPLE_SELECTION, parallel: 4, durationMs: 1_810_200, specs, files: { junit: 'e2e/junit_01.xml', log: 'e2e/e2e.log', product: 'e2e/PRODUCT.yaml' } },
   }
 }

@@ -7,7 +7,7 @@ import { GenericContainer, ImageName, Network, Wait, getContainerRuntimeClient, 
 import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
-import { publishedNodePortUrls, ADDONS_NEEDED_AT_ONCE, MAPPED_NODE_PORTS, MANAGED_LABEL, kubeconfigForHost, startNodes, type NodeCluster, NODE_LABEL, RUN_LABEL, firstLine, publishedOn, reachableHost, runNetworkName, type ClusterInfo, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
+import { nodeClusterInfo, ADDONS_NEEDED_AT_ONCE, MAPPED_NODE_PORTS, MANAGED_LABEL, kubeconfigForHost, startNodes, type NodeCluster, NODE_LABEL, RUN_LABEL, firstLine, publishedOn, reachableHost, runNetworkName, type ClusterInfo, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
 import { DEFAULT_K3S_IMAGE } from '#images/lib/cluster-constants.mjs'
 import { DEFAULT_PUBLISH_ADDRESS, DEFAULT_TIMEOUTS, type Timeouts } from '../settings.js'
 import { K3S_NODE_RUNTIME, LoadedImages } from './images.js'
@@ -168,20 +168,12 @@ export class K3sCluster implements NodeCluster {
   }
 
   get info(): ClusterInfo {
-    const server = this.server
-    if (!server) throw new Error('the k3s cluster has not started')
-    const nodePortUrls = publishedNodePortUrls(this.host, server)
-    return {
-      provider: 'k3s',
-      runId: this.runId,
-      kubeconfig: this.kubeconfig,
-      kubernetesVersion: this.version,
-      imageOverrides: {},
-      nodePortUrls,
+    const base = { provider: 'k3s' as const, runId: this.runId, kubeconfig: this.kubeconfig, kubernetesVersion: this.version, imageOverrides: {}, host: this.host }
+    return nodeClusterInfo(this.server, base, (server) => ({
       ingressUrl: `http://${this.host}:${server.getMappedPort(TRAEFIK_HTTP_PORT)}`,
       // k3s ships kubectl; inside the server it reads the cluster's own admin kubeconfig.
       kubectl: { command: ['docker', 'exec', server.getId(), 'kubectl'], needsKubeconfig: false },
-    }
+    }))
   }
 
   nodeCount(): number {

@@ -11,7 +11,7 @@ import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
 import { LOCAL_NODE_RUNTIME, LoadedImages } from './images.js'
-import { publishedNodePortUrls, ADDONS_NEEDED_AT_ONCE, INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, NODE_LABEL, RUN_LABEL, firstLine, kubeconfigForHost, publishedOn, reachableHost, runNetworkName, startNodes, subjectAltName, type ClusterInfo, type ClusterProvider, type NodeCluster } from './provider.js'
+import { nodeClusterInfo, ADDONS_NEEDED_AT_ONCE, INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, NODE_LABEL, RUN_LABEL, firstLine, kubeconfigForHost, publishedOn, reachableHost, runNetworkName, startNodes, subjectAltName, type ClusterInfo, type ClusterProvider, type NodeCluster } from './provider.js'
 
 const API_PORT = 6443
 
@@ -131,19 +131,12 @@ class LocalCluster implements NodeCluster {
   }
 
   get info(): ClusterInfo {
-    const server = this.server
-    if (!server) throw new Error('the local cluster has not started')
-    const nodePortUrls = publishedNodePortUrls(this.host, server)
-    return {
-      provider: 'local',
-      runId: this.runId,
-      kubeconfig: this.kubeconfig,
-      kubernetesVersion: this.manifest.kubernetesVersion,
-      imageOverrides: this.manifest.imageOverrides,
-      nodePortUrls,
+    const { kubernetesVersion, imageOverrides, kubectl } = this.manifest
+    const base = { provider: 'local' as const, runId: this.runId, kubeconfig: this.kubeconfig, kubernetesVersion, imageOverrides, host: this.host }
+    return nodeClusterInfo(this.server, base, (_server, nodePortUrls) => ({
       ingressUrl: nodePortUrls[String(INGRESS_NODE_PORT)],
-      ...(this.manifest.kubectl ? { kubectl: { command: [this.manifest.kubectl], needsKubeconfig: true } } : {}),
-    }
+      ...(kubectl ? { kubectl: { command: [kubectl], needsKubeconfig: true } } : {}),
+    }))
   }
 
   nodeCount(): number {

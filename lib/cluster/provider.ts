@@ -171,7 +171,19 @@ export async function startNodes<T extends NodeCluster>(cluster: T, nodes: numbe
   return cluster
 }
 
-/** NodePort -> URL of the port a node container publishes it on, at the reachable host. */
-export function publishedNodePortUrls(host: string, container: { getMappedPort(port: number): number }): Record<string, string> {
-  return Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${host}:${container.getMappedPort(port)}`]))
+/** A started node cluster's server container: what its info is read from. */
+interface PublishingServer {
+  getMappedPort(port: number): number
+}
+
+/** The info both node providers give, from their started server (published at `host`); the rest (Ingress, kubectl) is each provider's. */
+export function nodeClusterInfo<S extends PublishingServer>(
+  server: S | undefined,
+  base: Pick<ClusterInfo, 'provider' | 'runId' | 'kubeconfig' | 'kubernetesVersion' | 'imageOverrides'> & { host: string },
+  rest: (server: S, nodePortUrls: Record<string, string>) => Pick<ClusterInfo, 'ingressUrl' | 'kubectl'>,
+): ClusterInfo {
+  if (!server) throw new Error(`the ${base.provider} cluster has not started`)
+  const { host, ...info } = base
+  const nodePortUrls = Object.fromEntries(MAPPED_NODE_PORTS.map((port) => [String(port), `http://${host}:${server.getMappedPort(port)}`]))
+  return { ...info, nodePortUrls, ...rest(server, nodePortUrls) }
 }

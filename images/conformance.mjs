@@ -6,7 +6,7 @@
 //   runs it in parallel, both from images/e2e/go.mod;
 // - the test images its conformance specs run, tagged with their upstream names (so the suite
 //   needs no image repository list): agnhost from the same module, the others from the pod
-//   images' recipes in cluster-images.mjs;
+//   images' recipes (image-recipes.mjs);
 // - their docker-archive, which the command loads into every node's containerd.
 import { $ } from 'zx'
 import { appendFile, chmod, mkdir, rm, symlink } from 'node:fs/promises'
@@ -18,11 +18,12 @@ import { DEBIAN_MIRROR, debianRootfs } from './lib/rootfs.mjs'
 import { stepRunner } from './lib/steps.mjs'
 import { estimateOf, readTimings } from './lib/timings.mjs'
 import { GO_PROGRAMS, KUBERNETES_VERSION, buildGoProgram, goOutput, goProgramCached, goRun, kubeVersionFlags } from './go-binaries.mjs'
-import { PATH_ENV, buildImage, clusterImage, copyInto, debianSystem, goProgram, imageBuildContext, nginxImage, withBusybox } from './cluster-images.mjs'
+import { RECIPES_FILE, clusterImage, imageBuildContext } from './cluster-images.mjs'
+import { buildImage, copyInto, debianSystem, goProgram, nginxImage, withBusybox } from './image-recipes.mjs'
 
 /** @typedef {import('./go-binaries.mjs').GoProgram} GoProgram */
 /** @typedef {import('./go-binaries.mjs').GoBins} GoBins */
-/** @typedef {import('./cluster-images.mjs').ClusterImage} ClusterImage */
+/** @typedef {import('./image-recipes.mjs').ClusterImage} ClusterImage */
 /** @typedef {import('./lib/progress.mjs').Log} Log */
 /** @typedef {import('./lib/progress.mjs').Phase} Phase */
 
@@ -195,7 +196,7 @@ function testImages({ agnhostRootfs, dnsutilsRootfs, kubernetesDir, upstreamBusy
         await copyInto(dir, path.join(/** @type {string} */ (ctx.goBins[E2E_TOOLS.name]), 'nonewprivs'), '/usr/local/bin/nnp')
         await chmod(path.join(dir, 'usr/local/bin/nnp'), 0o4755)
       },
-      env: [PATH_ENV], cmd: ['nnp'],
+      cmd: ['nnp'],
     },
     // Upstream's is a Debian base whose default user is 1234.
     { ...as(clusterImage('busybox', '1.36'), `${E2E_REGISTRY}/nonroot:1.4`), user: '1234' },
@@ -208,7 +209,7 @@ function testImages({ agnhostRootfs, dnsutilsRootfs, kubernetesDir, upstreamBusy
       // The aggregator spec's sample-apiserver keeps its objects in an etcd beside it: the cluster's own etcd build (3.6.4 too).
       name: 'etcd', tag: '3.6.4-0', upstream: ['registry.k8s.io/etcd:3.6.4-0'],
       go: { group: 'kubernetes', binary: 'etcd', at: '/usr/local/bin/etcd' }, fill: goProgram,
-      env: [PATH_ENV], expose: ['2379', '2380'],
+      expose: ['2379', '2380'],
     },
     {
       ...as(clusterImage('busybox', '1.36'), `${E2E_REGISTRY}/busybox:1.37.0-1`),
@@ -229,7 +230,7 @@ function testImages({ agnhostRootfs, dnsutilsRootfs, kubernetesDir, upstreamBusy
  * agnhost-2), CoreDNS at /coredns, porter's certificate, /uploads, the user and group the
  * supplemental-groups specs expect.
  * @param {string} dir
- * @param {import('./cluster-images.mjs').BuildContext} ctx
+ * @param {import('./image-recipes.mjs').BuildContext} ctx
  * @param {ClusterImage} image
  * @param {{ rootfs: string, porter: string }} sources
  */
@@ -263,7 +264,7 @@ async function buildTestImages(goBins, log) {
   const rootfsKeys = [ctx.sources, ctx.debian, agnhostRootfs, dnsutilsRootfs].map((r) => path.basename(path.dirname(r)))
   const binaries = images.flatMap((i) => (i.go ? [path.join(/** @type {string} */ (goBins[i.go.group]), i.go.binary)] : []))
   // The module directory is named by its version: the files taken from it (porter's certificate, nautilus' pictures) are its.
-  const inputs = [THIS_FILE, path.join(IMAGES_DIR, 'cluster-images.mjs'), path.join(IMAGES_DIR, 'pod-images'), rootfsKeys, ctx.busybox, upstreamBusybox, kubernetesDir, refs, ...binaries]
+  const inputs = [THIS_FILE, path.join(IMAGES_DIR, 'cluster-images.mjs'), RECIPES_FILE, path.join(IMAGES_DIR, 'pod-images'), rootfsKeys, ctx.busybox, upstreamBusybox, kubernetesDir, refs, ...binaries]
   const { outDir, cached } = await cachedStep('e2e-images', inputs, async (out) => {
     const staging = path.join(out, 'staging')
     for (const image of images) await buildImage(image, ctx, staging, log, image.upstream[0])

@@ -130,11 +130,10 @@ async function compileGoPrograms() {
   await Promise.all(compiled.values())
 }
 
-const estimate = imagesMayChange
-const clusterImages = await steps.run(IMAGE_STEPS.podImages, (log) => buildClusterImages({ goBins, log }), { estimate })
-const addons = await steps.run(IMAGE_STEPS.addons, (log) => renderAddons({ images: clusterImages.refs, log }), { estimate })
-await steps.run(IMAGE_STEPS.baseImages, keepBaseImages, { estimate })
-const nodeImage = await steps.run(IMAGE_STEPS.nodeImage, (log) => buildNodeImage({ goBins, clusterImages, addons, log }), { estimate })
+const clusterImages = await steps.run(IMAGE_STEPS.podImages, (log) => buildClusterImages({ goBins, log }), { estimate: imagesMayChange })
+const addons = await steps.run(IMAGE_STEPS.addons, (log) => renderAddons({ images: clusterImages.refs, log }), { estimate: imagesMayChange })
+await steps.run(IMAGE_STEPS.baseImages, keepBaseImages, { estimate: imagesMayChange })
+const nodeImage = await steps.run(IMAGE_STEPS.nodeImage, (log) => buildNodeImage({ goBins, clusterImages, addons, log }), { estimate: imagesMayChange })
 
 await writeManifest({
   nodeImage,

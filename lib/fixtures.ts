@@ -1,10 +1,10 @@
 // Fixtures: YAML (multi-document) and JSON files under fixtures/, validated in full before any of
 // them is applied, then applied with server-side apply under one field manager.
-import { runSettings } from './settings.js'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import { ApiError, type Clients } from './api.js'
+import { runSettings } from './settings.js'
 
 /** Where fixture paths are resolved: KUBE_SCENARIOS_FIXTURES (the vitest preset sets it), else ./fixtures of the project. */
 export const FIXTURES_DIR = runSettings().fixtures

@@ -5,6 +5,8 @@
 // runSettings reads it back. Nothing else reads process.env for a setting.
 import { isIP } from 'node:net'
 import path from 'node:path'
+import { DEFAULT_K3S_IMAGE } from '#images/lib/cluster-constants.mjs'
+import type { ShardOf } from './report/model.js'
 
 export const CLUSTER_CHOICES = ['auto', 'k3s', 'local', 'kubeconfig'] as const
 export type ClusterChoice = (typeof CLUSTER_CHOICES)[number]
@@ -23,11 +25,14 @@ export interface Timeouts {
   namespaceGone: number
 }
 
-/** Published ports listen on loopback unless told otherwise: a test cluster is nobody else's business. */
+/**
+ * Published ports (API, NodePorts, Ingress) listen on loopback unless told otherwise: a cluster
+ * held by `up` must not be an anonymous API with open test apps on the machine's network (kind
+ * publishes its API on 127.0.0.1 for this reason). KUBE_SCENARIOS_PUBLISH_ADDRESS opens them deliberately.
+ */
 export const DEFAULT_PUBLISH_ADDRESS = '127.0.0.1'
 
 export const DEFAULT_TIMEOUTS: Timeouts = { wait: 120_000, retry: 60_000, nodeStart: 180_000, clusterReady: 180_000, namespaceGone: 180_000 }
-
 
 type Raw = string | boolean | undefined
 
@@ -83,6 +88,14 @@ function parseTimeouts(raw: Raw, name: string): Timeouts {
   return timeouts
 }
 
+/** "2/3" -> { index: 2, count: 3 }; vitest's own --shard syntax. `name` is the flag or variable it came from. */
+export function parseShard(value: string, name = '--shard'): ShardOf {
+  const match = /^(\d+)\/(\d+)$/.exec(value)
+  const [index, count] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN]
+  if (!match || count < 1 || index < 1 || index > count) throw new SettingError(name, value, 'INDEX/COUNT with 1 <= INDEX <= COUNT (e.g. 1/2)')
+  return { index, count }
+}
+
 export class SettingError extends Error {
   constructor(name: string, value: string, expected: string) {
     super(`${name} must be ${expected}, not "${value}"`)
@@ -120,16 +133,13 @@ export const SETTINGS = [
     key: 'shard', env: 'KUBE_SCENARIOS_SHARD', flag: 'shard', defaultText: 'none', doc: 'INDEX/COUNT: this run takes the INDEX-th of COUNT parts of the files',
     parse: (raw, name) => {
       const value = text(raw)
-      if (value === undefined) return undefined
-      const match = /^(\d+)\/(\d+)$/.exec(value)
-      const [index, count] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN]
-      if (!match || count < 1 || index < 1 || index > count) throw new SettingError(name, value, 'INDEX/COUNT with 1 <= INDEX <= COUNT (e.g. 1/2)')
+      if (value !== undefined) parseShard(value, name)
       return value
     },
   }),
   define({ key: 'imageOverrides', env: 'KUBE_SCENARIOS_IMAGE_OVERRIDES', defaultText: 'none', doc: 'a JSON map (or the manifest `npm run images` writes) of images a borrowed cluster runs instead', parse: absolute }),
   define({ key: 'ingressUrl', env: 'KUBE_SCENARIOS_INGRESS_URL', defaultText: "the held cluster's", doc: "a borrowed cluster's Ingress controller HTTP entry", parse: text }),
-  define({ key: 'k3sImage', env: 'KUBE_SCENARIOS_K3S_IMAGE', defaultText: 'the pinned rancher/k3s tag', doc: 'the k3s image', parse: text }),
+  define({ key: 'k3sImage', env: 'KUBE_SCENARIOS_K3S_IMAGE', defaultText: DEFAULT_K3S_IMAGE, doc: 'the k3s image', parse: (raw) => text(raw) ?? DEFAULT_K3S_IMAGE }),
   define({
     key: 'publishAddress', env: 'KUBE_SCENARIOS_PUBLISH_ADDRESS', defaultText: '127.0.0.1', doc: 'where published ports listen (0.0.0.0: every interface)',
     parse: (raw, name) => {

@@ -4,9 +4,9 @@
 // A "scenarios" project (one cluster per run from the global setup, files side by side in their
 // own namespaces, scenario timeouts) and the reporters (console, HTML report, the closing
 // "N passed, N failed" line); optionally a "unit" project run first.
-import { toEnv } from './settings.js'
 import path from 'node:path'
 import type { ViteUserConfig } from 'vitest/config'
+import { toEnv } from './settings.js'
 
 export interface KubeScenariosOptions {
   /** Scenario files (globs, relative to the project root). Default: scenarios/**\/*.test.ts */

@@ -1,12 +1,12 @@
 // Waiting on the cluster: list + watch with a deadline, never sleeps or polling. A condition is a
 // value (what it waits for, plus a predicate evaluated on every watch event); a timeout reports
 // the condition, the last objects observed and the evidence the scenario collects.
-import { runSettings } from './settings.js'
 import * as k8s from '@kubernetes/client-node'
 import type { Clients } from './api.js'
 import type { KubeObject } from './fixtures.js'
 import { ImagePullError, pullFailures } from './image-pulls.js'
 import { NodeLostError, dependentPods, followsNodeLosses, nodeLosses } from './node-loss.js'
+import { runSettings } from './settings.js'
 
 /** Which objects a condition observes. */
 export interface Selection {

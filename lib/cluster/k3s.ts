@@ -8,13 +8,10 @@ import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
 import { nodeClusterInfo, ADDONS_NEEDED_AT_ONCE, MAPPED_NODE_PORTS, MANAGED_LABEL, kubeconfigForHost, startNodes, type NodeCluster, NODE_LABEL, RUN_LABEL, firstLine, publishedOn, reachableHost, runNetworkName, type ClusterInfo, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
-import { DEFAULT_K3S_IMAGE } from '#images/lib/cluster-constants.mjs'
 import { DEFAULT_PUBLISH_ADDRESS, DEFAULT_TIMEOUTS, type Timeouts } from '../settings.js'
 import { K3S_NODE_RUNTIME, LoadedImages } from './images.js'
 
 /** Pinned k3s release (Kubernetes 1.34, like the offline cluster). */
-/** The k3s image a run uses: the setting's, else the pinned one. */
-export const k3sImage = (settings: { k3sImage?: string }) => settings.k3sImage ?? DEFAULT_K3S_IMAGE
 const TRAEFIK_HTTP_PORT = 80
 const K3S_API_PORT = 6443
 const SERVER_NAME = 'k3s-server'
@@ -78,7 +75,7 @@ export function k3sAgentContainer(image: string, settings: K3sNodeSettings, join
 export const k3sProvider: ClusterProvider = {
   name: 'k3s',
   async probe(settings) {
-    const image = k3sImage(settings)
+    const image = settings.k3sImage
     let client: Awaited<ReturnType<typeof getContainerRuntimeClient>>
     try {
       client = await getContainerRuntimeClient()
@@ -98,7 +95,7 @@ export const k3sProvider: ClusterProvider = {
     const labels = { [RUN_LABEL]: request.runId, [MANAGED_LABEL]: 'true' }
     const network = await new Network({ nextUuid: () => runNetworkName(request.runId) }).start()
     const { publishAddress, timeouts } = request.settings
-    const cluster = new K3sCluster(request.runId, { network, labels, publishAddress, timeouts }, request.log ?? (() => undefined), k3sImage(request.settings), liveDependencies(timeouts))
+    const cluster = new K3sCluster(request.runId, { network, labels, publishAddress, timeouts }, request.log ?? (() => undefined), request.settings.k3sImage, liveDependencies(timeouts))
     return startNodes(cluster, request.nodes)
   },
 }

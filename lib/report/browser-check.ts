@@ -1,7 +1,6 @@
 // Proof that a report renders: opens it from disk in headless Chromium (Debian's package, no
 // downloaded browser, no network), takes a screenshot, and checks the rendered DOM for the run
 // summary, every recipe, a timeline chart and, for each failed test, its diagnostics.
-import { runSettings } from '../settings.js'
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,6 +11,7 @@ import type { RunReport } from './model.js'
 import { CONFORMANCE_ANCHOR, SKIPS_ANCHOR, specAnchor } from './render-conformance.js'
 import { REPORT_DATA_FILE } from './report-files.js'
 import { testAnchor } from './render-test.js'
+import { runSettings } from '../settings.js'
 
 export interface BrowserCheckOptions {
   /** Where the PNG goes. */

@@ -1,11 +1,11 @@
 // Run history: one compact JSON line per run (per test ID: status and duration), appended to
 // reports/history.jsonl (or KUBE_SCENARIOS_HISTORY), so a report can show each ID's recent runs,
 // duration trend and flake rate.
-import { parseRunSettings } from '../settings.js'
 import { existsSync, readFileSync } from 'node:fs'
 import { appendLineLockedSync, defaultWarn } from '#images/lib/state-files.mjs'
 import path from 'node:path'
 import type { RunReport } from './model.js'
+import { parseRunSettings } from '../settings.js'
 
 export interface HistoryRecord {
   runId: string

@@ -1,12 +1,11 @@
 // vitest reporter: after the run, writes the HTML report, JUnit XML and the report data to
 // reports/<run-id>/, refreshes reports/latest and appends the run to the history. It reports the
 // scenario project only (unit tests are no recipes), so unit-only runs cost nothing.
-import { runSettings } from '../settings.js'
 import path from 'node:path'
 import type { Reporter, SerializedError, TestCase, TestModule, TestRunEndReason } from 'vitest/node'
 import { clusterOf, collectRun } from './collect.js'
-import { parseShard } from './merge.js'
 import { writeRunReport } from './report-files.js'
+import { parseShard, runSettings } from '../settings.js'
 
 export interface HtmlReporterOptions {
   /** Folder of the run folders, `latest` and the default history; default KUBE_SCENARIOS_REPORT_DIR, else "reports". */

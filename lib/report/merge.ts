@@ -4,14 +4,6 @@
 import { withUniqueKeys, type RunReport, type ShardOf } from './model.js'
 import { readRunReport } from './report-files.js'
 
-/** "2/3" -> { index: 2, count: 3 }; vitest's own --shard syntax. */
-export function parseShard(text: string): ShardOf {
-  const match = /^(\d+)\/(\d+)$/.exec(text)
-  const [index, count] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN]
-  if (!match || count < 1 || index < 1 || index > count) throw new Error(`--shard must be INDEX/COUNT with 1 <= INDEX <= COUNT (e.g. 1/2), not "${text}"`)
-  return { index, count }
-}
-
 /**
  * One run report of every shard of a run: all files and tests, the earliest start and the latest
  * end, the worst outcome; each shard's cluster facts kept under `shards`. Refuses reports that

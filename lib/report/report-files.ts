@@ -1,7 +1,6 @@
 // The report on disk: reports/<run-id>/ holds index.html, junit.xml and report.json (the data, to
 // re-render later); reports/latest is a copy of the newest; the run is appended to the history.
 // Synchronous on purpose: reporters run side by side, and the summary line must stay last.
-import { runSettings } from '../settings.js'
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { withFileLockSync, writeFileAtomicSync } from '#images/lib/state-files.mjs'
 import path from 'node:path'
@@ -9,6 +8,7 @@ import { DEFAULT_HISTORY_RUNS, appendHistory, historyFile, historyRecordOf, hist
 import { withUniqueKeys, type RunReport } from './model.js'
 import { renderJunit } from './junit.js'
 import { renderReport } from './render-report.js'
+import { runSettings } from '../settings.js'
 
 export const REPORT_DATA_FILE = 'report.json'
 export const LATEST_DIR = 'latest'

@@ -115,7 +115,7 @@ function prepareRun(values: RunValues, positionals: string[]): { plan: RunPlan; 
 
 /** One vitest run of the plan; returns its exit code. */
 async function runPlan(plan: RunPlan, { shard }: Pick<RunSettings, 'shard'>): Promise<number> {
-  const vitest = await startVitest('test', plan.files, { root: PROJECT, run: true, watch: false, project: 'scenarios', testNamePattern: plan.testNamePattern, ...(shard ? { shard } : {}) })
+  const vitest = await startVitest(plan.files, { root: PROJECT, run: true, watch: false, project: 'scenarios', testNamePattern: plan.testNamePattern, ...(shard ? { shard } : {}) })
   // close() runs the global teardown: the cluster stops with everything it created.
   await vitest.close()
   return process.exitCode === undefined || process.exitCode === 0 ? 0 : 1
@@ -216,7 +216,7 @@ async function devLoop(args: string[]): Promise<number> {
   process.stdout.write(`kube-scenarios dev: on the held cluster of ${kubeconfig}; saving a scenario or fixture runs it again (q quits)\n`)
   // Fixtures are read, not imported: vitest's module graph does not see them, so a change to one runs the files again.
   const forceRerunTriggers = ['**/package.json/**', '**/vitest.config.*/**', path.join(PROJECT, 'fixtures', '**')]
-  const vitest = await startVitest('test', plan.files, { root: PROJECT, watch: true, project: 'scenarios', testNamePattern: plan.testNamePattern, forceRerunTriggers })
+  const vitest = await startVitest(plan.files, { root: PROJECT, watch: true, project: 'scenarios', testNamePattern: plan.testNamePattern, forceRerunTriggers })
   await new Promise<void>((resolve) => vitest.onClose(() => resolve()))
   return 0
 }

@@ -242,7 +242,7 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
       const timeline = currentTimeline()
       return waitFor(api, condition, {
         evidence: async () => formatEvidence(await collectEvidence(api, namespace)),
-        onTransientError: (error) => timeline.note(`watch interrupted (${(error as Error)?.message ?? error}); re-listed`),
+        onTransientError: (error) => timeline.note(`watch interrupted (${(error as Error)?.message ?? error}); resuming`),
         ...waitOptions,
       }).catch((error: unknown) => {
         if (error instanceof NodeLostError) timeline.note(describeLoss(error.loss))
@@ -285,7 +285,8 @@ const runningTest = new AsyncLocalStorage<string>()
 const asOwnTest = (body: ScenarioTestBody) => (context: TestContext) => runningTest.run(context.task.id, () => body(context))
 const scenarioTest: ScenarioTest = Object.assign((name: string, body: ScenarioTestBody, timeoutMs?: number) => vitestTest(name, asOwnTest(body), timeoutMs), {
   concurrent: (name: string, body: ScenarioTestBody, timeoutMs?: number) => vitestTest.concurrent(name, asOwnTest(body), timeoutMs),
-  sequential: (name: string, body: ScenarioTestBody, timeoutMs?: number) => vitestTest.sequential(name, asOwnTest(body), timeoutMs),
+  // vitest 5 dropped test.sequential; `concurrent: false` is its replacement inside a concurrent block.
+  sequential: (name: string, body: ScenarioTestBody, timeoutMs?: number) => vitestTest(name, { concurrent: false, timeout: timeoutMs }, asOwnTest(body)),
 })
 
 function phaseOf(object: ObservedObject): string | undefined {

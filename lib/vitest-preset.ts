@@ -6,7 +6,12 @@
 // "N passed, N failed" line); optionally a "unit" project run first.
 import path from 'node:path'
 import type { ViteUserConfig } from 'vitest/config'
+import { PACKAGE_ROOT } from './package-root.js'
 import { toEnv } from './settings.js'
+import { exitUnlessSupportedNode } from './supported-node.mjs'
+
+// vitest itself starts on older Node lines; the cluster's dependencies would then crash mid-run.
+exitUnlessSupportedNode(path.join(PACKAGE_ROOT, 'package.json'))
 
 export interface KubeScenariosOptions {
   /** Scenario files (globs, relative to the project root). Default: scenarios/**\/*.test.ts */

@@ -72,6 +72,13 @@ export function describeSelection(selection: Selection): string {
 }
 
 /**
+ * client-node aborts a watch that delivers nothing for 30 s, which a quiet selection does: the
+ * server is asked to end it first, and it sends a bookmark 2 s before its deadline, so the watch
+ * resumes from a current resourceVersion instead of one old enough to have expired (a gap).
+ */
+const SERVER_WATCH_TIMEOUT_S = 25
+
+/**
  * Lists then watches a selection until stopped, keeping the current objects. The one rule for
  * transient API errors lives here: a watch that ends resumes from the last resourceVersion it saw
  * (the API server replays what happened meanwhile); only when that version has expired does it
@@ -122,7 +129,7 @@ export async function watchObjects(clients: Clients, selection: Selection, handl
     lastResourceVersion = resourceVersion
     abort = await watcher.watch(
       resource.collectionPath,
-      { ...Object.fromEntries(query), resourceVersion, allowWatchBookmarks: true },
+      { ...Object.fromEntries(query), resourceVersion, allowWatchBookmarks: true, timeoutSeconds: SERVER_WATCH_TIMEOUT_S },
       (type, object: ObservedObject & { code?: number }) => {
         if (type === 'ERROR') {
           // 410 Gone: the version we would resume from is no longer kept.

@@ -10,8 +10,12 @@ import * as k8s from '@kubernetes/client-node'
 import { getContainerRuntimeClient } from 'testcontainers'
 import { RUN_LABEL, runNetworkName } from '#images/lib/cluster-constants.mjs'
 
-const [runId, logFile, kubeconfigFile] = process.argv.slice(2)
-const log = (line) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`)
+const [runId = '', logFile = '', kubeconfigFile] = process.argv.slice(2)
+if (!runId || !logFile) {
+  process.stderr.write('usage: reaper.mjs RUN_ID LOG_FILE [KUBECONFIG]\n')
+  process.exit(2)
+}
+const log = (/** @type {string} */ line) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`)
 
 let keepNamespaces = false
 let handedOver = false // a newer reaper of the same run took over: exit without sweeping
@@ -30,7 +34,7 @@ async function sweep() {
     await removeContainers()
   } catch (error) {
     failed = true
-    log(`sweep failed: ${error?.stack ?? error}`)
+    log(`sweep failed: ${error instanceof Error ? error.stack : error}`)
   }
   // The run's credentials (its kubeconfig, kubectl's copies in the workers) go with it; the log
   // stays only to explain a failed sweep.
@@ -43,12 +47,12 @@ async function sweep() {
 
 async function deleteNamespaces() {
   const kc = new k8s.KubeConfig()
-  kc.loadFromFile(kubeconfigFile)
+  kc.loadFromFile(/** @type {string} */ (kubeconfigFile))
   const core = kc.makeApiClient(k8s.CoreV1Api)
   const { items } = await core.listNamespace({ labelSelector: `${RUN_LABEL}=${runId}` })
-  for (const ns of items) {
-    await core.deleteNamespace({ name: ns.metadata.name }).catch(() => undefined)
-    log(`deleted namespace ${ns.metadata.name}`)
+  for (const name of items.map((ns) => ns.metadata?.name ?? '').filter(Boolean)) {
+    await core.deleteNamespace({ name }).catch(() => undefined)
+    log(`deleted namespace ${name}`)
   }
 }
 

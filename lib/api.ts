@@ -11,6 +11,7 @@ export interface Clients {
   readonly batch: k8s.BatchV1Api
   readonly autoscaling: k8s.AutoscalingV2Api
   readonly networking: k8s.NetworkingV1Api
+  readonly discovery: k8s.DiscoveryV1Api
   readonly storage: k8s.StorageV1Api
   readonly events: k8s.EventsV1Api
   readonly raw: RawApi
@@ -31,6 +32,7 @@ export function createClients(kubeconfigYaml: string): Clients {
     batch: new k8s.BatchV1Api(configuration),
     autoscaling: new k8s.AutoscalingV2Api(configuration),
     networking: new k8s.NetworkingV1Api(configuration),
+    discovery: new k8s.DiscoveryV1Api(configuration),
     storage: new k8s.StorageV1Api(configuration),
     events: new k8s.EventsV1Api(configuration),
     raw: new RawApi(kubeConfig),

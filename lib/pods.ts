@@ -80,7 +80,40 @@ export interface PortForward {
  * Forwards a local port on 127.0.0.1 to a pod's port (`kubectl port-forward`). Each local
  * connection gets its own stream through the API server.
  */
-export async function portForward(clients: Clients, pod: PodRef, remotePort: number, localPort = 0): Promise<PortForward> {
+export function portForward(clients: Clients, pod: PodRef, remotePort: number, localPort = 0): Promise<PortForward> {
+  return forwardConnections(clients, async () => ({ pod, port: remotePort }), localPort)
+}
+
+/**
+ * A URL on 127.0.0.1 for a Service of any type (`kubectl port-forward svc/NAME PORT`): each
+ * connection goes to an endpoint that is ready when it opens, so the URL outlives a rollout.
+ * Fixtures then need no fixed nodePort. A connection made while no endpoint is ready is closed at
+ * once (an HTTP wait sees a refused request and tries again).
+ */
+export async function servicePortForward(clients: Clients, service: PodRef, port: number): Promise<PortForward> {
+  const { spec } = await clients.core.readNamespacedService(service)
+  const servicePort = spec?.ports?.find((p) => p.port === port)
+  if (!servicePort) {
+    const ports = (spec?.ports ?? []).map((p) => `${p.port}${p.name ? `/${p.name}` : ''}`).join(', ') || 'none'
+    throw new Error(`Service ${service.namespace}/${service.name} has no port ${port} (its ports: ${ports})`)
+  }
+  let next = 0
+  return forwardConnections(clients, async () => {
+    const { items } = await clients.discovery.listNamespacedEndpointSlice({ namespace: service.namespace, labelSelector: `kubernetes.io/service-name=${service.name}` })
+    const targets = items.flatMap((slice) => {
+      const slicePort = slice.ports?.find((p) => (p.name ?? '') === (servicePort.name ?? ''))?.port
+      if (slicePort === undefined) return []
+      return (slice.endpoints ?? [])
+        .filter((e) => e.conditions?.ready !== false && e.targetRef?.kind === 'Pod' && e.targetRef.name)
+        .map((e) => ({ pod: { namespace: service.namespace, name: e.targetRef!.name! }, port: slicePort }))
+    })
+    // Spread over the ready endpoints, as the Service would.
+    return targets.length ? targets[next++ % targets.length] : undefined
+  })
+}
+
+/** A local server whose every connection is streamed to the pod port `target` names at that moment. */
+async function forwardConnections(clients: Clients, target: () => Promise<{ pod: PodRef; port: number } | undefined>, localPort = 0): Promise<PortForward> {
   const forwarder = new k8s.PortForward(clients.kubeConfig)
   const sockets = new Set<net.Socket>()
   const server = net.createServer((socket) => {
@@ -88,16 +121,18 @@ export async function portForward(clients: Clients, pod: PodRef, remotePort: num
     socket.on('close', () => sockets.delete(socket))
     const errors = new PassThrough()
     errors.resume()
-    forwarder.portForward(pod.namespace, pod.name, [remotePort], socket, errors, socket).then(
-      (ws) => {
-        const close = () => {
-          const target = typeof ws === 'function' ? ws() : ws
-          target?.close()
-        }
-        socket.on('close', close)
-      },
-      () => socket.destroy(),
-    )
+    target()
+      .then((to) => {
+        if (!to) return void socket.destroy()
+        return forwarder.portForward(to.pod.namespace, to.pod.name, [to.port], socket, errors, socket).then((ws) => {
+          const close = () => {
+            const stream = typeof ws === 'function' ? ws() : ws
+            stream?.close()
+          }
+          socket.on('close', close)
+        })
+      })
+      .catch(() => socket.destroy())
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -8,6 +8,7 @@ import { describeLoad } from './cluster/images.js'
 import { MANAGED_LABEL, RUN_LABEL, type ClusterInfo } from './cluster/provider.js'
 import { collectEvidence, formatEvidence, type Evidence } from './evidence.js'
 import { applyFixtures, loadFixtures, type AppliedObject, type FixtureDocument, type KubeObject } from './fixtures.js'
+import { servicePortForward, type PortForward } from './pods.js'
 import { Timeline, type TimelineEntry } from './timeline.js'
 import { resourcesGone } from './conditions.js'
 import { startRun, type Run } from './cluster/run.js'
@@ -102,6 +103,11 @@ export interface Scenario {
   observe(observer: Observer): Promise<WatchHandle>
   /** Collects the namespace's evidence now (events, unready pod logs, workload status). */
   evidence(): Promise<Evidence>
+  /**
+   * A URL on 127.0.0.1 for a Service of the scenario's namespace (any type, no fixed nodePort):
+   * each connection goes to one of its ready endpoints; closed after the file's last test.
+   */
+  serviceUrl(name: string, port: number): Promise<string>
 }
 
 /**
@@ -165,7 +171,9 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
     context.task.meta.timeline = [...own.timeline.entries, ...shared].sort((a, b) => a.at - b.at)
   })
 
+  const serviceForwards: PortForward[] = []
   afterAll(async () => {
+    await Promise.all(serviceForwards.splice(0).map((forward) => forward.close()))
     // An own cluster goes with everything in it.
     if (ownRun) return ownRun.stop()
     const settings = runSettings()
@@ -274,6 +282,12 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
     evidence() {
       const { api, namespace } = ready()
       return collectEvidence(api, namespace)
+    },
+    async serviceUrl(name, port) {
+      const { api, namespace } = ready()
+      const forward = await servicePortForward(api, { namespace, name }, port)
+      serviceForwards.push(forward)
+      return forward.url
     },
   }
   return scenario

@@ -97,4 +97,17 @@ describe('nightly workflow', () => {
     expect(readFileSync('.ci/run', 'utf8')).not.toContain('conformance')
     expect(JSON.parse(readFileSync('package.json', 'utf8')).scripts.test).not.toContain('conformance')
   })
+
+  test("proves a user's project on every maintained Node line: packed, installed beside vitest 5 without forcing, init, build:app, npm test", () => {
+    const job = workflow.jobs['user-project']
+    expect(job.strategy.matrix.node).toEqual([22, 24, 26])
+    expect(using(job.steps, 'actions/setup-node')?.with?.['node-version']).toBe('${{ matrix.node }}')
+    const script = (job.steps as Step[]).map((s) => s.run ?? '').join('\n')
+    expect(script).toMatch(/npm pack/)
+    expect(script).toMatch(/npm install --save-dev [^\n]*vitest@5/)
+    expect(script).not.toMatch(/--force|--legacy-peer-deps/)
+    for (const command of ['npx kube-scenarios init', 'npm run build:app', 'npm test']) expect(script).toContain(command)
+    // The repository's own jobs run npm on a supported line; its scripts on the pinned Node.
+    for (const other of ['unit', 'scenarios', 'merge', 'conformance']) expect(Number(using(workflow.jobs[other].steps, 'actions/setup-node')?.with?.['node-version'])).toBeGreaterThanOrEqual(22)
+  })
 })

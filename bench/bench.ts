@@ -306,13 +306,12 @@ export function benchPage(rows: readonly Row[], at: string): string {
   return `<!doctype html><meta charset="utf-8"><title>kube-scenarios bench ${at}</title><body style="font-family:sans-serif"><h1>kube-scenarios bench</h1><p>${at}; bars: median against the anchor (the line at 1×)</p><svg width="760" height="${height}" font-size="12"><line x1="430" y1="20" x2="430" y2="${height}" stroke="#555" stroke-dasharray="4"/>${bars}</svg><pre>${escaped}</pre></body>`
 }
 
-export async function main(args: string[]): Promise<number> {
-  const repetitions = Number(args[args.indexOf('--repetitions') + 1] ?? 3) || 3
+export async function main({ repetitions, chapter }: { repetitions: number; chapter: boolean }): Promise<number> {
   const environment = runSettings()
   // The offline cluster unless the environment names a provider.
   const settings = environment.cluster === 'auto' ? { ...environment, cluster: 'local' as const } : environment
   const reportsDir = settings.reportDir
-  const rows = await bench({ repetitions: args.includes('--repetitions') ? repetitions : 3, watchChanges: 300, settings, runChapter: !args.includes('--no-chapter') })
+  const rows = await bench({ repetitions, watchChanges: 300, settings, runChapter: chapter })
   const at = new Date().toISOString()
   const table = formatRows(rows)
   console.log(`\n${table}`)

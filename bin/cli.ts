@@ -1,11 +1,12 @@
 // The kube-scenarios command: run scenarios (through vitest's node API), re-render and check
 // reports, sweep leftovers. bin/kube-scenarios.mjs loads this file; main() returns the exit code.
 import path from 'node:path'
-import { parseArgs } from 'node:util'
+import { Command, CommanderError, Option } from 'commander'
 import { startVitest } from 'vitest/node'
+import { completionScript } from './completion.js'
 import { checkReportInBrowser } from '../lib/report/browser-check.js'
 import { mergeShards, readShardReports } from '../lib/report/merge.js'
-import { exportSettings, parseRunSettings, runSettings, settingFlagOptions, settingsHelp, type RunSettings } from '../lib/settings.js'
+import { exportSettings, parseRunSettings, runSettings, settingFlags, settingsHelp, type RunSettings } from '../lib/settings.js'
 import { countByStatus, countFlaky, summaryLine } from '../lib/report/model.js'
 import { LATEST_DIR, regenerateReport, writeRunReport } from '../lib/report/report-files.js'
 import { planRun, type RunPlan } from './run-plan.js'
@@ -13,101 +14,193 @@ import { planRun, type RunPlan } from './run-plan.js'
 /** The project being tested: its vitest config, scenarios/, fixtures/ and reports/ (this repository, or a user's). */
 const PROJECT = process.cwd()
 
-export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
+/**
+ * Every command with its options, help text and example (commander: typed options, generated
+ * `--help` per command, "did you mean" for typos). Handlers return the exit code through `done`.
+ */
+export function buildProgram(done: (code: number) => void): Command {
+  const program = new Command('kube-scenarios')
+    .description('Kubernetes recipes as end-to-end scenarios against ephemeral clusters')
+    .showSuggestionAfterError(true)
+    // Options belong to the command they follow (kubectl's go through to kubectl).
+    .enablePositionalOptions()
+    .showHelpAfterError('(kube-scenarios <command> --help shows its usage)')
+    .addHelpText('after', `\nSettings (environment variables; a flag where shown wins over its variable):\n${settingsHelp()}\n`)
+  const action = (handler: (...args: never[]) => Promise<number>) => async (...args: unknown[]) => done(await (handler as (...a: unknown[]) => Promise<number>)(...args))
+  const example = (command: Command, ...lines: string[]) => command.addHelpText('after', `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`)
 
-  kube-scenarios run [recipe|ID...] [--cluster k3s|local|kubeconfig|auto] [--nodes N]
-                     [--kubeconfig FILE] [--report DIR] [--keep-namespaces] [--shard I/N]
-      Runs the scenarios (all, the recipes named, e.g. scaling, or the tests named by ID,
-      e.g. S2 U5), prints progress, writes DIR/<run-id>/index.html and junit.xml (DIR: reports).
-      Exits 1 when a test fails. --shard I/N runs the I-th of N parts of the files (each part
-      on its own cluster, e.g. one per CI runner); report --merge folds the parts into one run.
-  kube-scenarios soak [--runs N] [--reuse-cluster] [recipe|ID...] [run's options]
-      Runs the selection N times (default 10; a fresh cluster each run, or one shared cluster
-      with --reuse-cluster) and prints per ID how often it passed and failed, from the run
-      history (the HTML report shows the same as history dots and flake rates). Exits 1 when a
-      run failed.
-  kube-scenarios conformance [--cluster local|kubeconfig] [--kubeconfig FILE] [--nodes N]
-                             [--parallel N] [--areas NAME,...] [--focus REGEX] [--report DIR]
-      Runs every upstream Kubernetes e2e [Conformance] spec of the cluster's release (424 in
-      v1.34) against the offline cluster (default; --nodes, default 2: the scheduling,
-      DaemonSet and architecture specs need two schedulable nodes) or a kubeconfig's: the
-      parallel specs on --parallel ginkgo processes (default two per core, at most 4), then
-      the [Serial] ones alone. --areas picks areas or a subset of images/e2e/conformance.yaml
-      (e.g. sig-apps,sig-node, or chapter: the chapter's 145), --focus REGEX any specs; the
-      same file holds the skip list. Builds the e2e suite and every test image first
-      (cached), loads the images into the nodes. Writes DIR/<run-id>/index.html with a
-      conformance section and, in DIR/<run-id>/e2e, what a certified run hands in: e2e.log,
-      junit_01.xml and PRODUCT.yaml. Exits 1 when a spec failed.
-  kube-scenarios init [DIR] [--force]
-      Scaffolds a project in DIR (default: here): vitest.config.mts with the kube-scenarios preset,
-      scenarios/example.test.ts with its fixture, an example app of your own (app/, built by
-      \`npm run build:app\`, its scenario and fixture), scripts in package.json. Refuses to
-      overwrite existing files (names them) unless --force.
-  kube-scenarios up [--cluster local|k3s|auto] [--nodes N] [--kubeconfig-out FILE]
-      Starts a cluster and holds it until Ctrl-C or \`down\`: writes its kubeconfig (0600),
-      prints \`export KUBECONFIG=…\`, its NodePort and Ingress URLs and how to run scenarios
-      against it (run --cluster kubeconfig --kubeconfig FILE, which can grow it too).
-  kube-scenarios load IMAGE... [--run RUN_ID]
-      Puts images of this machine's Docker (e.g. \`docker build -t myapp:dev .\`) into every
-      node of a held cluster (KUBECONFIG's, else the only one held here, or --run's), and into
-      nodes it adds later; prints size, node and seconds per image. A run's own cluster loads
-      the images named in kubeScenarios({ images }) or useScenario(recipe, { images }).
-  kube-scenarios dev [recipe|file...] [--run RUN_ID]
-      The inner loop: runs the scenarios named (default all) on the held cluster (the only one,
-      or --run's; start one with \`up\`) and again on every save of a scenario, fixture or
-      module they import, in watch mode. Namespaces are deleted without waiting for them.
-  kube-scenarios down [--run RUN_ID]
-      Stops a held cluster (the only one, or the one named) and removes everything it created.
-  kube-scenarios kubectl [--run RUN_ID] ARGS...
-      kubectl (the one the offline build compiled, else yours) against KUBECONFIG, else the
-      held cluster.
-  kube-scenarios report [DIR] [--check] [--screenshot FILE]
-      Re-renders a report folder (default reports/latest) with the current history and prints
-      its path. --check renders it in headless Chromium and checks the summary, every recipe,
-      a timeline chart (or a conformance run's section and skip list) and the failed tests'
-      diagnostics are shown (--screenshot keeps the PNG).
-  kube-scenarios report --merge DIR... [--check]
-      Folds the report folders of every shard of a run into one report, one JUnit and one
-      history record (written like a run's, under the reports folder); exits 1 if a test failed.
-  kube-scenarios clean [--run RUN_ID] [--dry-run] [--kubeconfig FILE]
-      Removes the containers and networks labelled kube-scenarios.dev/run and the namespaces
-      labelled kube-scenarios.dev/managed=true on the kubeconfig's cluster (of every run, a run
-      in progress included, unless --run names one).
+  example(
+    withSettingFlags(program.command('run').argument('[selection...]', 'recipes (e.g. scaling) or test IDs (e.g. S2 U5); default: every scenario'))
+      .description('Runs the scenarios, prints progress, writes <report>/<run-id>/index.html and junit.xml; exits 1 when a test fails. --shard I/N runs the I-th of N parts (a cluster per part, e.g. one per CI runner); report --merge folds the parts into one run.')
+      .action(action(run)),
+    'kube-scenarios run scaling S2 --cluster local',
+    'kube-scenarios run --cluster kubeconfig --kubeconfig ~/.kube/config',
+  )
+  example(
+    withSettingFlags(program.command('soak').argument('[selection...]', 'recipes or test IDs, as run takes them'))
+      .description('Runs the selection N times (a fresh cluster each run, or one shared with --reuse-cluster) and prints per ID how often it passed and failed, from the run history; exits 1 when a run failed.')
+      .option('--runs <n>', 'how many runs', '10')
+      .option('--reuse-cluster', 'one cluster for every run')
+      .action(action(soakRuns)),
+    'kube-scenarios soak --runs 5 rolling-update',
+  )
+  example(
+    program
+      .command('conformance')
+      .description("Runs every upstream Kubernetes e2e [Conformance] spec of the cluster's release on the offline cluster (default) or a kubeconfig's: parallel specs first, then the [Serial] ones alone. Builds the e2e suite and its test images first (cached); writes the report with e2e.log, junit_01.xml and PRODUCT.yaml; exits 1 when a spec failed.")
+      .option('--cluster <provider>', 'local or kubeconfig', undefined)
+      .option('--kubeconfig <file>', "the cluster to test (implies --cluster kubeconfig)")
+      .option('--nodes <n>', 'nodes of the offline cluster (the scheduling and DaemonSet specs need two schedulable ones)')
+      .option('--parallel <n>', 'ginkgo processes for the parallel specs (default two per core, at most 4)')
+      .option('--areas <names>', 'areas (sig-apps,sig-node,…) or a subset of images/e2e/conformance.yaml (chapter)')
+      .option('--focus <regex>', 'any specs whose name matches')
+      .option('--report <dir>', 'the reports folder')
+      .action(action(runConformance)),
+    'kube-scenarios conformance --areas sig-apps --nodes 2',
+  )
+  example(
+    program
+      .command('bench')
+      .description('Benchmarks of this repository (cluster start, node join, watch fan-out, the chapter against its controller floor): a table, a JSON and bench.html under <report>/bench.')
+      .option('--repetitions <n>', 'repetitions of each timed start', '3')
+      .option('--no-chapter', 'leave out the chapter run')
+      .action(action(runBench)),
+    'npm run bench -- --repetitions 5',
+  )
+  example(
+    program
+      .command('init')
+      .argument('[dir]', 'where to write the project', '.')
+      .description('Scaffolds a project: vitest.config.mts with the kube-scenarios preset, an example scenario and fixture, an example app of your own (app/, npm run build:app) and the test scripts. Existing files are kept (named) unless --force.')
+      .option('--force', 'overwrite existing files')
+      .action(action(scaffold)),
+    'npx kube-scenarios init && npm run build:app && npm test',
+  )
+  example(
+    program
+      .command('up')
+      .description('Starts a cluster and holds it until Ctrl-C or `down`: writes its kubeconfig (0600), prints `export KUBECONFIG=…`, its NodePort and Ingress URLs and how to run scenarios against it.')
+      .option('--cluster <provider>', 'local, k3s or auto', 'auto')
+      .option('--nodes <n>', 'nodes to start with')
+      .option('--kubeconfig-out <file>', 'where to write its kubeconfig')
+      .action(action(holdUp)),
+    'kube-scenarios up --nodes 3',
+  )
+  example(
+    program
+      .command('down')
+      .description('Stops a held cluster (the only one, or --run’s) and removes everything it created.')
+      .option('--run <id>', 'the held run')
+      .action(action(holdDown)),
+    'kube-scenarios down',
+  )
+  example(
+    program
+      .command('load')
+      .argument('<image...>', "images of this machine's Docker")
+      .description('Puts images of this machine’s Docker into every node of a held cluster (and nodes it adds later); prints size, node and seconds per image.')
+      .option('--run <id>', 'the held run (default: KUBECONFIG’s, else the only one held)')
+      .action(action(loadIntoHeld)),
+    'docker build -t myapp:dev . && kube-scenarios load myapp:dev',
+  )
+  example(
+    program
+      .command('dev')
+      .argument('[selection...]', 'recipes or scenario files; default: every scenario')
+      .description('The inner loop: runs the scenarios on the held cluster and again on every save of a scenario, fixture or module they import (vitest watch mode); namespaces are deleted without waiting.')
+      .option('--run <id>', 'the held run')
+      .action(action(devLoop)),
+    'kube-scenarios dev scenarios/example.test.ts',
+  )
+  example(
+    program
+      .command('kubectl')
+      .argument('[args...]', "kubectl's own arguments")
+      .description('kubectl (the one the offline build compiled, else yours) against KUBECONFIG, else the held cluster. Options after the first argument go to kubectl.')
+      .option('--run <id>', 'the held run')
+      .passThroughOptions()
+      .allowUnknownOption()
+      .action(action(runKubectl)),
+    'kube-scenarios kubectl get pods -A',
+  )
+  example(
+    program
+      .command('report')
+      .argument('[dir...]', 'a report folder (default: <report>/latest); with --merge, every shard’s folder')
+      .description('Re-renders a report folder with the current history and prints its path; --check renders it in headless Chromium and checks what it shows; --merge folds the shards of a run into one report, JUnit and history record (exits 1 if a test failed).')
+      .option('--check', 'render it in headless Chromium and check it')
+      .option('--screenshot <file>', 'keep the rendered PNG')
+      .option('--merge', 'fold shard folders into one run')
+      .action(action(report)),
+    'kube-scenarios report --check',
+    'kube-scenarios report --merge shards/*',
+  )
+  example(
+    program
+      .command('clean')
+      .description('Removes the containers and networks labelled kube-scenarios.dev/run and the managed namespaces on the kubeconfig’s cluster (of every run, unless --run names one).')
+      .option('--run <id>', 'only this run’s')
+      .option('--dry-run', 'say what would go')
+      .option('--kubeconfig <file>', 'the cluster whose namespaces to sweep')
+      .action(action(sweep)),
+    'kube-scenarios clean --dry-run',
+  )
+  example(
+    program
+      .command('completion')
+      .argument('<shell>', 'bash, zsh or fish')
+      .description('Prints a completion script for the shell.')
+      .action(action(async (shell: string) => {
+        process.stdout.write(completionScript(program, shell))
+        return 0
+      })),
+    'source <(kube-scenarios completion bash)',
+    'kube-scenarios completion fish > ~/.config/fish/completions/kube-scenarios.fish',
+  )
+  return program
+}
 
-Settings (environment variables; a flag where shown wins over its variable):
-${settingsHelp()}
-`
-
-type Command = (args: string[]) => Promise<number>
-
-const COMMANDS: Record<string, Command> = { run, soak: soakRuns, conformance: runConformance, bench: runBench, init: scaffold, up: holdUp, down: holdDown, load: loadIntoHeld, dev: devLoop, kubectl: runKubectl, report, clean: sweep }
+/** Every setting's flag, with its description and default (lib/settings.ts: one definition). */
+function withSettingFlags(command: Command): Command {
+  for (const setting of settingFlags()) command.addOption(new Option(setting.switch ? `--${setting.flag}` : `--${setting.flag} <value>`, `${setting.doc.replaceAll('`', '')} (default ${setting.defaultText.replaceAll('`', '')}; variable ${setting.env})`))
+  return command
+}
 
 /** Runs one command line; returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const [name, ...args] = argv
-  if (!name || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(USAGE)
-    return name ? 0 : 2
+  let code = 0
+  const program = buildProgram((c) => void (code = c))
+  program.exitOverride()
+  // Every subcommand exits through the override too, not process.exit.
+  for (const command of program.commands) command.exitOverride()
+  if (argv.length === 0) {
+    program.outputHelp({ error: true })
+    return 2
   }
-  const command = COMMANDS[name]
-  if (!command) return usageError(`unknown command "${name}"`)
   try {
-    return await command(args)
+    await program.parseAsync(argv, { from: 'user' })
+    return code
   } catch (error) {
-    process.stderr.write(`kube-scenarios ${name}: ${(error as Error).message}\n(kube-scenarios help shows the usage)\n`)
+    // Help and version end here with code 0; a usage error has already been printed with its suggestion.
+    if (error instanceof CommanderError) return error.exitCode === 0 || error.code.startsWith('commander.help') ? 0 : 2
+    process.stderr.write(`kube-scenarios ${argv[0]}: ${(error as Error).message}\n(kube-scenarios ${argv[0]} --help shows its usage)\n`)
     return 1
   }
 }
 
-/** run and soak take every setting's flag (lib/settings.ts). */
-const RUN_OPTIONS = settingFlagOptions()
+type Options = Record<string, string | boolean | undefined>
 
-type RunValues = Record<string, string | boolean | undefined>
+const camelCase = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())
+
+/** The setting flags commander parsed, keyed by flag as parseRunSettings reads them. */
+function settingValues(options: Options): Options {
+  return Object.fromEntries(settingFlags().map((s) => [s.flag, options[camelCase(s.flag)]]))
+}
 
 /** Checks the run's settings (flags over environment) and plans the selection; the settings go to vitest's workers through the environment. */
-function prepareRun(values: RunValues, positionals: string[]): { plan: RunPlan; settings: RunSettings } {
-  const settings = parseRunSettings(values)
-  const plan = planRun(positionals, path.join(PROJECT, 'scenarios'))
+function prepareRun(options: Options, selection: string[]): { plan: RunPlan; settings: RunSettings } {
+  const settings = parseRunSettings(settingValues(options))
+  const plan = planRun(selection, path.join(PROJECT, 'scenarios'))
   for (const note of plan.notes ?? []) process.stdout.write(`kube-scenarios: ${note}\n`)
   exportSettings(settings)
   return { plan, settings }
@@ -121,25 +214,20 @@ async function runPlan(plan: RunPlan, { shard }: Pick<RunSettings, 'shard'>): Pr
   return process.exitCode === undefined || process.exitCode === 0 ? 0 : 1
 }
 
-async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: RUN_OPTIONS })
-  const { plan, settings } = prepareRun(values, positionals)
+async function run(selection: string[], options: Options): Promise<number> {
+  const { plan, settings } = prepareRun(options, selection)
   return runPlan(plan, settings)
 }
 
-async function soakRuns(args: string[]): Promise<number> {
-  const parsed = parseArgs({ args, allowPositionals: true, options: { ...RUN_OPTIONS, runs: { type: 'string' }, 'reuse-cluster': { type: 'boolean' } } })
-  const { positionals } = parsed
-  const values = parsed.values as RunValues
-  const runs = Number(values.runs ?? 10)
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive whole number, not "${values.runs}"`)
-  if (values.shard) throw new Error('soak runs whole selections; it does not take --shard')
-  if (values['reuse-cluster'] && values.cluster === 'kubeconfig') throw new Error('--reuse-cluster starts a cluster to share; with --cluster kubeconfig every run already borrows yours')
-  const { plan, settings } = prepareRun(values, positionals)
+async function soakRuns(selection: string[], options: Options): Promise<number> {
+  const runs = parseCount('--runs', String(options.runs))
+  if (options.shard) throw new Error('soak runs whole selections; it does not take --shard')
+  if (options.reuseCluster && options.cluster === 'kubeconfig') throw new Error('--reuse-cluster starts a cluster to share; with --cluster kubeconfig every run already borrows yours')
+  const { plan, settings } = prepareRun(options, selection)
   const { soak, formatSoakTable } = await import('./soak.js')
   const { rows, failedRuns } = await soak({
     runs,
-    reuseCluster: Boolean(values['reuse-cluster']),
+    reuseCluster: Boolean(options.reuseCluster),
     settings,
     historyFile: settings.history,
     runOnce: () => runPlan(plan, runSettings()),
@@ -148,70 +236,59 @@ async function soakRuns(args: string[]): Promise<number> {
   return failedRuns === 0 ? 0 : 1
 }
 
-async function runConformance(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { cluster: { type: 'string' }, kubeconfig: { type: 'string' }, nodes: { type: 'string' }, parallel: { type: 'string' }, areas: { type: 'string' }, focus: { type: 'string' }, report: { type: 'string' } },
-  })
-  const cluster = values.cluster ?? (values.kubeconfig ? 'kubeconfig' : 'local')
+async function runConformance(options: { cluster?: string; kubeconfig?: string; nodes?: string; parallel?: string; areas?: string; focus?: string; report?: string }): Promise<number> {
+  const cluster = options.cluster ?? (options.kubeconfig ? 'kubeconfig' : 'local')
   if (cluster !== 'local' && cluster !== 'kubeconfig') throw new Error(`--cluster must be local or kubeconfig (the conformance run loads its test images into the nodes), not "${cluster}"`)
   const { conformance, DEFAULT_CONFORMANCE_NODES } = await import('./conformance.js')
-  const settings = parseRunSettings({ cluster, nodes: values.nodes ?? String(DEFAULT_CONFORMANCE_NODES), kubeconfig: values.kubeconfig, report: values.report })
+  const settings = parseRunSettings({ cluster, nodes: options.nodes ?? String(DEFAULT_CONFORMANCE_NODES), kubeconfig: options.kubeconfig, report: options.report })
   return conformance({
     settings,
-    parallel: values.parallel === undefined ? undefined : parseCount('--parallel', values.parallel),
-    areas: values.areas?.split(',').map((a) => a.trim()).filter(Boolean),
-    focus: values.focus,
+    parallel: options.parallel === undefined ? undefined : parseCount('--parallel', options.parallel),
+    areas: options.areas?.split(',').map((a) => a.trim()).filter(Boolean),
+    focus: options.focus,
   })
 }
 
 /** `npm run bench` in this repository (bench/ is not part of the package). */
-async function runBench(args: string[]): Promise<number> {
+async function runBench(options: { repetitions: string; chapter: boolean }): Promise<number> {
   const { main: bench } = await import('../bench/bench.js')
-  return bench(args)
+  return bench({ repetitions: parseCount('--repetitions', options.repetitions), chapter: options.chapter })
 }
 
-async function scaffold(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { force: { type: 'boolean' } } })
-  if (positionals.length > 1) throw new Error(`init takes one folder, not ${positionals.length}`)
-  const target = path.resolve(positionals[0] ?? '.')
+async function scaffold(dir: string, options: { force?: boolean }): Promise<number> {
+  const target = path.resolve(dir)
   const { init } = await import('./init.js')
   process.stdout.write(`kube-scenarios: writing a project in ${target}\n`)
-  init(target, { force: values.force })
+  init(target, { force: options.force })
   return 0
 }
 
-async function holdUp(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { cluster: { type: 'string' }, nodes: { type: 'string' }, 'kubeconfig-out': { type: 'string' } } })
-  const cluster = values.cluster ?? 'auto'
+async function holdUp(options: { cluster: string; nodes?: string; kubeconfigOut?: string }): Promise<number> {
+  const { cluster } = options
   if (!['k3s', 'local', 'auto'].includes(cluster)) throw new Error(`--cluster must be local, k3s or auto (up starts a cluster), not "${cluster}"`)
   // A cluster of its own: a kubeconfig in the environment is not one to hold.
-  const settings = { ...parseRunSettings({ cluster, nodes: values.nodes }), kubeconfig: undefined }
+  const settings = { ...parseRunSettings({ cluster, nodes: options.nodes }), kubeconfig: undefined }
   const { up } = await import('./hold.js')
-  await up({ settings, kubeconfigOut: values['kubeconfig-out'] })
+  await up({ settings, kubeconfigOut: options.kubeconfigOut })
   return 0
 }
 
-async function holdDown(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { run: { type: 'string' } } })
+async function holdDown(options: { run?: string }): Promise<number> {
   const { down } = await import('./hold.js')
-  await down(values.run)
+  await down(options.run)
   return 0
 }
 
-async function loadIntoHeld(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { run: { type: 'string' } } })
-  if (positionals.length === 0) throw new Error('load takes the images to load, e.g. `kube-scenarios load myapp:dev`')
+async function loadIntoHeld(images: string[], options: { run?: string }): Promise<number> {
   const { load } = await import('./hold.js')
-  await load(positionals, values.run)
+  await load(images, options.run)
   return 0
 }
 
-async function devLoop(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { run: { type: 'string' } } })
+async function devLoop(selection: string[], options: { run?: string }): Promise<number> {
   const { heldKubeconfig } = await import('./hold.js')
-  const kubeconfig = heldKubeconfig(values.run)
-  const plan = planRun(positionals, path.join(PROJECT, 'scenarios'))
+  const kubeconfig = heldKubeconfig(options.run)
+  const plan = planRun(selection, path.join(PROJECT, 'scenarios'))
   exportSettings({ ...parseRunSettings({ cluster: 'kubeconfig', kubeconfig }), dev: true })
   process.stdout.write(`kube-scenarios dev: on the held cluster of ${kubeconfig}; saving a scenario or fixture runs it again (q quits)\n`)
   // Fixtures are read, not imported: vitest's module graph does not see them, so a change to one runs the files again.
@@ -221,9 +298,9 @@ async function devLoop(args: string[]): Promise<number> {
   return 0
 }
 
-async function runKubectl(args: string[]): Promise<number> {
+async function runKubectl(args: string[], options: { run?: string }): Promise<number> {
   const { kubectl } = await import('./hold.js')
-  return kubectl(args)
+  return kubectl(args, options.run)
 }
 
 function parseCount(flag: string, value: string): number {
@@ -231,8 +308,7 @@ function parseCount(flag: string, value: string): number {
   return Number(value)
 }
 
-async function report(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { check: { type: 'boolean' }, screenshot: { type: 'string' }, merge: { type: 'boolean' } } })
+async function report(positionals: string[], values: { check?: boolean; screenshot?: string; merge?: boolean }): Promise<number> {
   const reportsDir = runSettings().reportDir
   let dir: string
   let failed = false
@@ -260,15 +336,9 @@ async function report(args: string[]): Promise<number> {
   return 1
 }
 
-async function sweep(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { run: { type: 'string' }, 'dry-run': { type: 'boolean' }, kubeconfig: { type: 'string' } } })
+async function sweep(options: { run?: string; dryRun?: boolean; kubeconfig?: string }): Promise<number> {
   // Loaded on demand: Docker's and Kubernetes' clients are heavy for the other commands.
   const { clean } = await import('./clean.js')
-  await clean({ runId: values.run, dryRun: values['dry-run'], kubeconfig: values.kubeconfig && path.resolve(values.kubeconfig) })
+  await clean({ runId: options.run, dryRun: options.dryRun, kubeconfig: options.kubeconfig && path.resolve(options.kubeconfig) })
   return 0
-}
-
-function usageError(message: string): number {
-  process.stderr.write(`kube-scenarios: ${message}\n\n${USAGE}`)
-  return 2
 }

@@ -179,9 +179,7 @@ function kubectlOf(kubeconfigFile: string): string[] {
 }
 
 /** Runs kubectl against KUBECONFIG, else the held cluster (the only one, or --run's); returns its exit code. */
-export async function kubectl(args: string[]): Promise<number> {
-  let runId: string | undefined
-  if (args[0] === '--run') [, runId, ...args] = args
+export async function kubectl(args: string[], runId?: string): Promise<number> {
   const configs = runSettings().kubectlConfigs
   const KUBECONFIG = runId || !configs ? pickHeld(runId).kubeconfig : configs.join(path.delimiter)
   const env = childEnv({ KUBECONFIG })

@@ -163,12 +163,12 @@ type SettingEntry = (typeof SETTINGS)[number]
 /** A run's settings, one field per entry of SETTINGS (its key, its parsed type). */
 export type RunSettings = { [S in SettingEntry as S['key']]: ReturnType<S['parse']> }
 
-/** The flags a command took, keyed as util.parseArgs returns them (flag name without dashes). */
+/** The flags a command took, keyed by flag name without dashes. */
 export type SettingFlags = { readonly [flag: string]: Raw }
 
-/** Every setting's flag as util.parseArgs takes it. */
-export function settingFlagOptions(): Record<string, { type: 'string' | 'boolean' }> {
-  return Object.fromEntries((SETTINGS as readonly Setting<string, unknown>[]).filter((s) => s.flag).map((s) => [s.flag!, { type: s.switch ? 'boolean' : 'string' }]))
+/** The settings a command-line flag sets (the CLI gives run and soak every one, with its help text). */
+export function settingFlags(): Array<Pick<Setting<string, unknown>, 'env' | 'switch' | 'doc' | 'defaultText'> & { flag: string }> {
+  return (SETTINGS as readonly Setting<string, unknown>[]).flatMap((s) => (s.flag ? [{ ...s, flag: s.flag }] : []))
 }
 
 /** Flags win over the environment; every value checked and defaulted once. */

@@ -33,11 +33,8 @@ export function soakTable(history: readonly HistoryRecord[], runIds: readonly st
   })
 }
 
-/** S2 before S10, U before N: the chapter's order of letters, then numbers. */
+/** By ID, numbers in order (S2 before S10): any project's IDs, not only the chapter's. */
 function byRecipeId(a: string, b: string): number {
-  const order = 'SUNDJC'
-  const [la, lb] = [order.indexOf(a[0]!), order.indexOf(b[0]!)]
-  if (la !== lb) return (la < 0 ? 99 : la) - (lb < 0 ? 99 : lb) || a.localeCompare(b)
   return a.localeCompare(b, undefined, { numeric: true })
 }
 

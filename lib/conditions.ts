@@ -11,7 +11,6 @@ function condition<T>(description: string, selection: Selection, check: Check<T>
 const one = (objects: ObservedObject[]) => (objects.length === 1 ? objects[0] : undefined)
 const num = (value: unknown) => (typeof value === 'number' ? value : 0)
 
-/** Pods that are Ready (condition Ready=True) and not being deleted. */
 /** One entry of an object's status.conditions. */
 export interface StatusCondition {
   type: string

@@ -1,4 +1,5 @@
-// HTTP probes from the test process (to 127.0.0.1 mapped ports and port-forwards only).
+// HTTP probes from the test process, to what a run published (its mapped ports, at
+// KUBE_SCENARIOS_PUBLISH_ADDRESS) or forwarded (port-forwards on 127.0.0.1).
 import http from 'node:http'
 import { retryUntil } from './wait.js'
 

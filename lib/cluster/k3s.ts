@@ -11,7 +11,7 @@ import { nodeClusterInfo, ADDONS_NEEDED_AT_ONCE, MAPPED_NODE_PORTS, MANAGED_LABE
 import { DEFAULT_PUBLISH_ADDRESS, DEFAULT_TIMEOUTS, type Timeouts } from '../settings.js'
 import { K3S_NODE_RUNTIME, LoadedImages } from './images.js'
 
-/** Pinned k3s release (Kubernetes 1.34, like the offline cluster). */
+/** Where Traefik, k3s's Ingress controller, listens inside the server node. */
 const TRAEFIK_HTTP_PORT = 80
 const K3S_API_PORT = 6443
 const SERVER_NAME = 'k3s-server'

@@ -7,8 +7,8 @@ import type { ImageLoad } from './images.js'
 export type ProviderName = 'k3s' | 'local' | 'kubeconfig'
 export const PROVIDER_NAMES: readonly ProviderName[] = ['k3s', 'local', 'kubeconfig']
 
-// Fixed NodePorts every provider maps to 127.0.0.1 (so scenarios reach them from the test
-// process), the local cluster's Ingress NodePort, the labels on everything a run creates and its
+// Fixed NodePorts every provider publishes on this machine (127.0.0.1 unless
+// KUBE_SCENARIOS_PUBLISH_ADDRESS says otherwise, so scenarios reach them from the test process), the local cluster's Ingress NodePort, the labels on everything a run creates and its
 // network's name: one definition for the build, the providers, the reaper and `clean`.
 import { MAPPED_NODE_PORTS } from '#images/lib/cluster-constants.mjs'
 import type { RunSettings } from '../settings.js'

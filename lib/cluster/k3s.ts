@@ -7,7 +7,7 @@ import { GenericContainer, ImageName, Network, Wait, getContainerRuntimeClient, 
 import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
-import { nodeClusterInfo, ADDONS_NEEDED_AT_ONCE, MAPPED_NODE_PORTS, MANAGED_LABEL, kubeconfigForHost, startNodes, type NodeCluster, NODE_LABEL, RUN_LABEL, firstLine, publishedOn, reachableHost, runNetworkName, type ClusterInfo, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
+import { nodeClusterInfo, ADDONS_NEEDED_AT_ONCE, MAPPED_NODE_PORTS, MANAGED_LABEL, kubeconfigForHost, startNodes, type NodeCluster, NODE_LABEL, RUN_LABEL, firstLine, publishedOn, reachableHost, withCgroupNamespace, runNetworkName, type ClusterInfo, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
 import { DEFAULT_PUBLISH_ADDRESS, DEFAULT_TIMEOUTS, type Timeouts } from '../settings.js'
 import { K3S_NODE_RUNTIME, LoadedImages } from './images.js'
 
@@ -44,8 +44,7 @@ export interface K3sNodeSettings {
  * namespace with the host's tree bound in breaks runc on cgroup v2 hosts), tmpfs for /run.
  */
 export function asK3sNode<T extends GenericContainer>(container: T, { network, labels, timeouts = DEFAULT_TIMEOUTS }: K3sNodeSettings): T {
-  ;(container as unknown as { hostConfig: { CgroupnsMode?: string } }).hostConfig.CgroupnsMode = 'host'
-  return container
+  return withCgroupNamespace(container, 'host')
     .withPrivilegedMode()
     .withBindMounts([{ source: '/sys/fs/cgroup', target: '/sys/fs/cgroup' }])
     .withTmpFs({ '/run': 'rw', '/var/run': 'rw' })

@@ -11,7 +11,7 @@ import { createClients } from '../api.js'
 import { deploymentRolledOut, nodesReady } from '../conditions.js'
 import { waitFor } from '../wait.js'
 import { LOCAL_NODE_RUNTIME, LoadedImages } from './images.js'
-import { nodeClusterInfo, ADDONS_NEEDED_AT_ONCE, INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, NODE_LABEL, RUN_LABEL, firstLine, kubeconfigForHost, publishedOn, reachableHost, runNetworkName, startNodes, subjectAltName, type ClusterInfo, type ClusterProvider, type NodeCluster } from './provider.js'
+import { nodeClusterInfo, ADDONS_NEEDED_AT_ONCE, INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, NODE_LABEL, RUN_LABEL, firstLine, kubeconfigForHost, publishedOn, reachableHost, withCgroupNamespace, runNetworkName, startNodes, subjectAltName, type ClusterInfo, type ClusterProvider, type NodeCluster } from './provider.js'
 
 const API_PORT = 6443
 
@@ -57,8 +57,7 @@ class NodeContainer extends GenericContainer {
   constructor(image: string, name: string, network: StartedNetwork, labels: Record<string, string>, startTimeoutMs: number, log: (line: string) => void) {
     super(image)
     const started = Date.now()
-    // dockerode's types predate cgroup namespaces; Docker honours the field.
-    ;(this.hostConfig as { CgroupnsMode?: string }).CgroupnsMode = 'private'
+    withCgroupNamespace(this, 'private')
     this.withPrivilegedMode()
       .withNetwork(network)
       .withLabels({ ...labels, [NODE_LABEL]: name })

@@ -74,10 +74,20 @@ export interface RunningCluster {
 }
 
 
+// testcontainers has no API for a binding's host address or a cgroup namespace: these two are the
+// only places that write its (private) Docker host config, which Docker honours.
+type HostConfig = { PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }>>; CgroupnsMode?: 'host' | 'private' }
+const hostConfigOf = (container: GenericContainer) => (container as unknown as { hostConfig: HostConfig }).hostConfig
+
 /** Makes every port the container publishes listen on `address` only (call after withExposedPorts). */
 export function publishedOn<T extends GenericContainer>(container: T, address: string): T {
-  const { hostConfig } = container as unknown as { hostConfig: { PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }>> } }
-  for (const bindings of Object.values(hostConfig.PortBindings ?? {})) for (const binding of bindings) binding.HostIp = address
+  for (const bindings of Object.values(hostConfigOf(container).PortBindings ?? {})) for (const binding of bindings) binding.HostIp = address
+  return container
+}
+
+/** The container's cgroup namespace: the host's, or a private one. */
+export function withCgroupNamespace<T extends GenericContainer>(container: T, mode: 'host' | 'private'): T {
+  hostConfigOf(container).CgroupnsMode = mode
   return container
 }
 

@@ -6,7 +6,7 @@ import { startVitest } from 'vitest/node'
 import { checkReportInBrowser } from '../lib/report/browser-check.js'
 import { mergeShards, readShardReports } from '../lib/report/merge.js'
 import { exportSettings, parseRunSettings, runSettings, settingFlagOptions, settingsHelp, type RunSettings } from '../lib/settings.js'
-import { countByStatus, countFlaky, summaryLine } from '../lib/report/model.js'
+import { countByStatus, passMarks, strictVerdict, summaryLine } from '../lib/report/model.js'
 import { LATEST_DIR, regenerateReport, writeRunReport } from '../lib/report/report-files.js'
 import { planRun, type RunPlan } from './run-plan.js'
 
@@ -16,11 +16,13 @@ const PROJECT = process.cwd()
 export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
 
   kube-scenarios run [recipe|ID...] [--cluster k3s|local|kubeconfig|auto] [--nodes N]
-                     [--kubeconfig FILE] [--report DIR] [--keep-namespaces] [--shard I/N]
+                     [--kubeconfig FILE] [--report DIR] [--keep-namespaces] [--shard I/N] [--strict]
       Runs the scenarios (all, the recipes named, e.g. scaling, or the tests named by ID,
       e.g. S2 U5), prints progress, writes DIR/<run-id>/index.html and junit.xml (DIR: reports).
-      Exits 1 when a test fails. --shard I/N runs the I-th of N parts of the files (each part
-      on its own cluster, e.g. one per CI runner); report --merge folds the parts into one run.
+      Exits 1 when a test fails; an undecided test (a claim what was observed could not decide)
+      is shown as such and exits 0 unless --strict. --shard I/N runs the I-th of N parts of the
+      files (each part on its own cluster, e.g. one per CI runner); report --merge folds the
+      parts into one run.
   kube-scenarios soak [--runs N] [--reuse-cluster] [recipe|ID...] [run's options]
       Runs the selection N times (default 10; a fresh cluster each run, or one shared cluster
       with --reuse-cluster) and prints per ID how often it passed and failed, from the run
@@ -68,7 +70,8 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
       diagnostics are shown (--screenshot keeps the PNG).
   kube-scenarios report --merge DIR... [--check]
       Folds the report folders of every shard of a run into one report, one JUnit and one
-      history record (written like a run's, under the reports folder); exits 1 if a test failed.
+      history record (written like a run's, under the reports folder); exits 1 if a test failed
+      (or, with KUBE_SCENARIOS_STRICT=1, is undecided).
   kube-scenarios clean [--run RUN_ID] [--dry-run] [--kubeconfig FILE]
       Removes the containers and networks labelled kube-scenarios.dev/run and the namespaces
       labelled kube-scenarios.dev/managed=true on the kubeconfig's cluster (of every run, a run
@@ -233,16 +236,18 @@ function parseCount(flag: string, value: string): number {
 
 async function report(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { check: { type: 'boolean' }, screenshot: { type: 'string' }, merge: { type: 'boolean' } } })
-  const reportsDir = runSettings().reportDir
+  const { reportDir: reportsDir, strict } = runSettings()
   let dir: string
   let failed = false
   if (values.merge) {
     const run = mergeShards(readShardReports(positionals.map((p) => path.resolve(p))))
     const index = writeRunReport(run, { reportsDir })
     const counts = countByStatus(run.files)
-    failed = run.outcome !== 'passed' || counts.failed > 0
+    const marks = passMarks(run.files)
+    const strictFailure = strictVerdict(marks, strict)
+    failed = run.outcome !== 'passed' || counts.failed > 0 || Boolean(strictFailure)
     dir = path.dirname(index)
-    process.stdout.write(`${index}\n${run.shards!.length} shards merged: ${summaryLine(counts, countFlaky(run.files))}\n`)
+    process.stdout.write(`${index}\n${strictFailure ? `${strictFailure}\n` : ''}${run.shards!.length} shards merged: ${summaryLine(counts, marks)}\n`)
   } else {
     if (positionals.length > 1) throw new Error(`report takes one folder, not ${positionals.length} (to fold shards into one report: report --merge DIR...)`)
     dir = path.resolve(positionals[0] ?? path.join(reportsDir, LATEST_DIR))

@@ -126,6 +126,7 @@ export const SETTINGS = [
   }),
   define({ key: 'context', env: 'KUBE_SCENARIOS_CONTEXT', defaultText: "the kubeconfig's current", doc: 'the context of that kubeconfig', parse: text }),
   define({ key: 'keepNamespaces', env: 'KUBE_SCENARIOS_KEEP_NAMESPACES', flag: 'keep-namespaces', switch: true, defaultText: '0', doc: "1: keep each file's namespace for debugging", parse: flagOrSwitch }),
+  define({ key: 'strict', env: 'KUBE_SCENARIOS_STRICT', flag: 'strict', switch: true, defaultText: '0', doc: '1: an undecided test (a claim what was observed could not decide) fails the run (exit code 1)', parse: flagOrSwitch }),
   define({ key: 'reportDir', env: 'KUBE_SCENARIOS_REPORT_DIR', flag: 'report', defaultText: 'reports', doc: 'where run folders, `latest` and the history go', parse: (raw) => path.resolve(text(raw) ?? 'reports') }),
   define({ key: 'history', env: 'KUBE_SCENARIOS_HISTORY', defaultText: '<report dir>/history.jsonl', doc: 'the run history (one line per run)', parse: (raw, _name, parsed) => path.resolve(text(raw) ?? path.join(parsed.reportDir ?? 'reports', 'history.jsonl')) }),
   define({ key: 'keepReports', env: 'KUBE_SCENARIOS_KEEP_REPORTS', defaultText: '20', doc: 'run folders kept (older ones are deleted; the history keeps every run)', parse: (raw, name) => positiveWhole(raw, name, 20) }),

@@ -1,5 +1,6 @@
 // HTTP probes from the test process (to 127.0.0.1 mapped ports and port-forwards only).
 import http from 'node:http'
+import { runSettings } from './settings.js'
 import { retryUntil } from './wait.js'
 
 export interface HttpResponse {
@@ -8,15 +9,15 @@ export interface HttpResponse {
   headers: Record<string, string>
 }
 
-export const DEFAULT_HTTP_TIMEOUT_MS = 5_000
-
 /**
  * One GET; throws on network errors and timeouts, returns any HTTP status. Built on node:http
- * rather than fetch, which silently drops a Host header (Ingress routing needs it).
+ * rather than fetch, which silently drops a Host header (Ingress routing needs it). `timeoutMs`
+ * defaults to the `http` timeout.
  */
 export function httpGet(url: string, options: { headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<HttpResponse> {
+  const timeoutMs = options.timeoutMs ?? runSettings().timeouts.http
   return new Promise((resolve, reject) => {
-    const request = http.get(url, { headers: options.headers, timeout: options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS }, (response) => {
+    const request = http.get(url, { headers: options.headers, timeout: timeoutMs }, (response) => {
       const chunks: Buffer[] = []
       response.on('data', (chunk: Buffer) => chunks.push(chunk))
       response.on('end', () =>
@@ -28,7 +29,7 @@ export function httpGet(url: string, options: { headers?: Record<string, string>
       )
       response.on('error', reject)
     })
-    request.on('timeout', () => request.destroy(new Error(`GET ${url}: no response within ${options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS} ms`)))
+    request.on('timeout', () => request.destroy(new Error(`GET ${url}: no response within ${timeoutMs} ms`)))
     request.on('error', reject)
   })
 }

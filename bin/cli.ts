@@ -7,7 +7,7 @@ import { completionScript } from './completion.js'
 import { checkReportInBrowser } from '../lib/report/browser-check.js'
 import { mergeShards, readShardReports } from '../lib/report/merge.js'
 import { exportSettings, parseRunSettings, runSettings, settingFlags, settingsHelp, type RunSettings } from '../lib/settings.js'
-import { countByStatus, countFlaky, summaryLine } from '../lib/report/model.js'
+import { countByStatus, passMarks, strictVerdict, summaryLine } from '../lib/report/model.js'
 import { LATEST_DIR, regenerateReport, writeRunReport } from '../lib/report/report-files.js'
 import { planRun, type RunPlan } from './run-plan.js'
 
@@ -31,7 +31,7 @@ export function buildProgram(done: (code: number) => void): Command {
 
   example(
     withSettingFlags(program.command('run').argument('[selection...]', 'recipes (e.g. scaling) or test IDs (e.g. S2 U5); default: every scenario'))
-      .description('Runs the scenarios, prints progress, writes <report>/<run-id>/index.html and junit.xml; exits 1 when a test fails. --shard I/N runs the I-th of N parts (a cluster per part, e.g. one per CI runner); report --merge folds the parts into one run.')
+      .description('Runs the scenarios, prints progress, writes <report>/<run-id>/index.html and junit.xml; exits 1 when a test fails; an undecided test (a claim what was observed could not decide) is shown as such and exits 0 unless --strict. --shard I/N runs the I-th of N parts (a cluster per part, e.g. one per CI runner); report --merge folds the parts into one run.')
       .action(action(run)),
     'kube-scenarios run scaling S2 --cluster local',
     'kube-scenarios run --cluster kubeconfig --kubeconfig ~/.kube/config',
@@ -127,7 +127,7 @@ export function buildProgram(done: (code: number) => void): Command {
     program
       .command('report')
       .argument('[dir...]', 'a report folder (default: <report>/latest); with --merge, every shard’s folder')
-      .description('Re-renders a report folder with the current history and prints its path; --check renders it in headless Chromium and checks what it shows; --merge folds the shards of a run into one report, JUnit and history record (exits 1 if a test failed).')
+      .description('Re-renders a report folder with the current history and prints its path; --check renders it in headless Chromium and checks what it shows; --merge folds the shards of a run into one report, JUnit and history record (exits 1 if a test failed, or with KUBE_SCENARIOS_STRICT=1 is undecided).')
       .option('--check', 'render it in headless Chromium and check it')
       .option('--screenshot <file>', 'keep the rendered PNG')
       .option('--merge', 'fold shard folders into one run')
@@ -309,16 +309,18 @@ function parseCount(flag: string, value: string): number {
 }
 
 async function report(positionals: string[], values: { check?: boolean; screenshot?: string; merge?: boolean }): Promise<number> {
-  const reportsDir = runSettings().reportDir
+  const { reportDir: reportsDir, strict } = runSettings()
   let dir: string
   let failed = false
   if (values.merge) {
     const run = mergeShards(readShardReports(positionals.map((p) => path.resolve(p))))
     const index = writeRunReport(run, { reportsDir })
     const counts = countByStatus(run.files)
-    failed = run.outcome !== 'passed' || counts.failed > 0
+    const marks = passMarks(run.files)
+    const strictFailure = strictVerdict(marks, strict)
+    failed = run.outcome !== 'passed' || counts.failed > 0 || Boolean(strictFailure)
     dir = path.dirname(index)
-    process.stdout.write(`${index}\n${run.shards!.length} shards merged: ${summaryLine(counts, countFlaky(run.files))}\n`)
+    process.stdout.write(`${index}\n${strictFailure ? `${strictFailure}\n` : ''}${run.shards!.length} shards merged: ${summaryLine(counts, marks)}\n`)
   } else {
     if (positionals.length > 1) throw new Error(`report takes one folder, not ${positionals.length} (to fold shards into one report: report --merge DIR...)`)
     dir = path.resolve(positionals[0] ?? path.join(reportsDir, LATEST_DIR))

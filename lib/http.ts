@@ -1,6 +1,7 @@
 // HTTP probes from the test process, to what a run published (its mapped ports, at
 // KUBE_SCENARIOS_PUBLISH_ADDRESS) or forwarded (port-forwards on 127.0.0.1).
 import http from 'node:http'
+import { runSettings } from './settings.js'
 import { retryUntil } from './wait.js'
 
 export interface HttpResponse {
@@ -9,15 +10,15 @@ export interface HttpResponse {
   headers: Record<string, string>
 }
 
-export const DEFAULT_HTTP_TIMEOUT_MS = 5_000
-
 /**
  * One GET; throws on network errors and timeouts, returns any HTTP status. Built on node:http
- * rather than fetch, which silently drops a Host header (Ingress routing needs it).
+ * rather than fetch, which silently drops a Host header (Ingress routing needs it). `timeoutMs`
+ * defaults to the `http` timeout.
  */
 export function httpGet(url: string, options: { headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<HttpResponse> {
+  const timeoutMs = options.timeoutMs ?? runSettings().timeouts.http
   return new Promise((resolve, reject) => {
-    const request = http.get(url, { headers: options.headers, timeout: options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS }, (response) => {
+    const request = http.get(url, { headers: options.headers, timeout: timeoutMs }, (response) => {
       const chunks: Buffer[] = []
       response.on('data', (chunk: Buffer) => chunks.push(chunk))
       response.on('end', () =>
@@ -29,7 +30,7 @@ export function httpGet(url: string, options: { headers?: Record<string, string>
       )
       response.on('error', reject)
     })
-    request.on('timeout', () => request.destroy(new Error(`GET ${url}: no response within ${options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS} ms`)))
+    request.on('timeout', () => request.destroy(new Error(`GET ${url}: no response within ${timeoutMs} ms`)))
     request.on('error', reject)
   })
 }

@@ -1,7 +1,11 @@
 // Pods that cannot get their image: the kubelet says so within seconds (ErrImagePull,
 // ImagePullBackOff, InvalidImageName), so a wait on pods of such a namespace fails then with the
 // image, the node, the kubelet's message and what to do, instead of at its timeout.
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Clients } from './api.js'
+import { loadedImages } from './cluster/control.js'
+import type { ClusterInfo } from './cluster/provider.js'
+import { runSettings } from './settings.js'
 import { SharedWatch, type ObservedObject } from './wait.js'
 
 /** Waiting reasons that mean the image will not arrive by itself. */
@@ -11,6 +15,8 @@ export interface ImagePullFailure {
   pod: string
   container: string
   image: string
+  /** The container's imagePullPolicy (the API server defaults it: Always for `:latest` or no tag). */
+  pullPolicy?: string
   node?: string
   reason: string
   message: string
@@ -19,15 +25,17 @@ export interface ImagePullFailure {
 /** The containers of a pod that wait for an image that cannot be pulled. */
 export function pullFailuresOf(pod: ObservedObject): ImagePullFailure[] {
   const status = pod.status as { initContainerStatuses?: ContainerStatus[]; containerStatuses?: ContainerStatus[] } | undefined
-  const spec = pod.spec as { nodeName?: string; initContainers?: Array<{ name: string; image: string }>; containers?: Array<{ name: string; image: string }> } | undefined
-  const declared = new Map([...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].map((c) => [c.name, c.image]))
+  type Container = { name: string; image: string; imagePullPolicy?: string }
+  const spec = pod.spec as { nodeName?: string; initContainers?: Container[]; containers?: Container[] } | undefined
+  const declared = new Map([...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].map((c) => [c.name, c]))
   return [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? [])]
     .filter((c) => c.state?.waiting?.reason && IMAGE_PULL_FAILURE_REASONS.includes(c.state.waiting.reason))
     .map((c) => ({
       pod: pod.metadata.name,
       container: c.name,
       // The spec says what was asked for; the status may show the name the runtime normalised.
-      image: declared.get(c.name) ?? c.image,
+      image: declared.get(c.name)?.image ?? c.image,
+      ...(declared.get(c.name)?.imagePullPolicy ? { pullPolicy: declared.get(c.name)!.imagePullPolicy } : {}),
       ...(spec?.nodeName ? { node: spec.nodeName } : {}),
       reason: c.state!.waiting!.reason!,
       message: c.state!.waiting!.message ?? '',
@@ -40,14 +48,81 @@ interface ContainerStatus {
   state?: { waiting?: { reason?: string; message?: string } }
 }
 
+/** What the nodes hold in place of pulling, as far as the harness knows; each list of image references. */
+export interface NodeImages {
+  /** Loaded into the nodes from this machine's Docker (kubeScenarios/useScenario `images:`, `kube-scenarios load`, loadImages). */
+  loaded?: readonly string[]
+  /** An offline cluster's image overrides: upstream reference -> the reference its nodes hold and run in its place. */
+  overrides?: Readonly<Record<string, string>>
+  /** The names the Nodes report in status.images (the kubelet refreshes them within about a minute). */
+  reported?: readonly string[]
+}
+
 /**
- * What to do about an image a cluster cannot pull. `heldImages`: the upstream references an
- * offline cluster holds (its image overrides), which it runs in place of pulling them.
+ * A reference as the runtime names it: registry, repository, then tag (`:latest` when none) or
+ * digest. `myapp` -> docker.io/library/myapp:latest.
  */
-export function pullRemedy(image: string, heldImages: readonly string[] = []): string {
+export function normalizeImage(image: string): string {
+  const [name = '', digest] = image.split('@')
+  const slash = name.indexOf('/')
+  const first = slash < 0 ? '' : name.slice(0, slash)
+  const hasRegistry = first.includes('.') || first.includes(':') || first === 'localhost'
+  const qualified = hasRegistry ? name : `docker.io/${slash < 0 ? 'library/' : ''}${name}`
+  if (digest) return `${qualified}@${digest}`
+  return /:[^/]+$/.test(qualified) ? qualified : `${qualified}:latest`
+}
+
+/** A normalized reference without its tag and digest: docker.io/library/busybox. */
+function repositoryOf(normalized: string): string {
+  return normalized.split('@')[0]!.replace(/:[^/:]+$/, '')
+}
+
+/** `:latest` or no tag: the API server gives such a container imagePullPolicy Always unless it says otherwise. */
+function defaultsToAlways(image: string): boolean {
+  return !image.includes('@') && normalizeImage(image).endsWith(':latest')
+}
+
+/** Where the nodes got `image` from, when they have it; `exact: false` when only its name matches (another digest). */
+function presence(image: string, nodes: NodeImages): { how: string; exact: boolean } | undefined {
+  const wanted = normalizeImage(image)
+  const sources: Array<[string, readonly string[] | undefined]> = [
+    ['loaded into the nodes', nodes.loaded],
+    ['held by the offline cluster', Object.values(nodes.overrides ?? {})],
+    ['reported by the nodes', nodes.reported],
+  ]
+  for (const [how, images] of sources) {
+    const normalized = (images ?? []).map(normalizeImage)
+    if (normalized.includes(wanted)) return { how, exact: true }
+    if (wanted.includes('@') && normalized.some((n) => repositoryOf(n) === repositoryOf(wanted))) return { how, exact: false }
+  }
+  return undefined
+}
+
+/**
+ * What to do about an image a cluster cannot pull, naming the real cause: an image the nodes hold
+ * whose pull policy makes the kubelet pull it anyway (Always, the default for `:latest` or no
+ * tag), an image referred to by another digest than the one held, or an image not there at all.
+ */
+export function pullRemedy(failure: Pick<ImagePullFailure, 'image' | 'container' | 'pullPolicy' | 'reason'>, nodes: NodeImages = {}): string {
+  const { image, container } = failure
   const load = `build it on this machine and load it into the cluster: \`kube-scenarios load ${image}\`, or name it in \`images:\` of kubeScenarios() or useScenario() (loaded before the first test)`
-  if (heldImages.length === 0) return load
-  return `${load}; this cluster pulls nothing, it holds only ${[...heldImages].sort().join(', ')}`
+  const overrides = nodes.overrides ?? {}
+  const held = Object.keys(overrides)
+  const notThere = held.length ? `${load}; this cluster pulls nothing, it holds only ${[...held].sort().join(', ')}` : load
+  const heldAs = Object.entries(overrides).find(([upstream]) => normalizeImage(upstream) === normalizeImage(image))?.[1]
+  if (heldAs) return `this cluster holds it as ${heldAs} and pulls nothing: objects applied with s.apply or s.applyObjects get that name; one created otherwise must name ${heldAs}`
+  const found = failure.reason === 'ErrImageNeverPull' ? undefined : presence(image, nodes)
+  if (!found) return notThere
+  if (!found.exact) {
+    return `the nodes hold ${image.split('@')[0]} (${found.how}), but under another digest than ${image.split('@')[1]}: the digest mismatches, so the kubelet tries to pull this one; refer to the image by its tag with \`imagePullPolicy: IfNotPresent\`, or load the image with that digest`
+  }
+  const policy = failure.pullPolicy ?? (defaultsToAlways(image) ? 'Always' : 'IfNotPresent')
+  if (policy === 'Always') {
+    const why = defaultsToAlways(image) ? ' (the default for an image tagged `:latest` or with no tag)' : ''
+    const tag = defaultsToAlways(image) ? `, or give it a tag other than latest (e.g. ${image.split('@')[0]!.replace(/:latest$/, '')}:dev)` : ''
+    return `it is in the nodes (${found.how}), but container ${container} has imagePullPolicy Always${why}: the kubelet pulls it from its registry on every start instead of using it; set \`imagePullPolicy: IfNotPresent\`${tag}`
+  }
+  return `it is in the nodes (${found.how}) with imagePullPolicy ${policy}, yet the kubelet pulled it: it may be missing on that node (loaded before the node joined?); ${notThere}`
 }
 
 /** A wait that depends on pods whose image cannot be pulled. */
@@ -55,19 +130,40 @@ export class ImagePullError extends Error {
   constructor(
     readonly failures: readonly ImagePullFailure[],
     readonly condition: string,
-    heldImages: readonly string[] = [],
+    nodes: NodeImages = {},
   ) {
     const lines = failures.map((f) => `  pod ${f.pod} container ${f.container}${f.node ? ` on node ${f.node}` : ''}: ${f.reason}: ${f.message || '(no message)'}`)
-    const images = [...new Set(failures.map((f) => f.image))]
+    // One remedy per image (its first failing container speaks for the others).
+    const byImage = new Map<string, ImagePullFailure>()
+    for (const failure of failures) if (!byImage.has(failure.image)) byImage.set(failure.image, failure)
     super(
       [
-        `image ${images.join(', ')} cannot be pulled, while waiting until ${condition}:`,
+        `image ${[...byImage.keys()].join(', ')} cannot be pulled, while waiting until ${condition}:`,
         ...lines,
-        ...images.map((image) => `remedy for ${image}: ${pullRemedy(image, heldImages)}`),
+        ...[...byImage.values()].map((f) => `remedy for ${f.image}: ${pullRemedy(f, nodes)}`),
       ].join('\n'),
     )
     this.name = 'ImagePullError'
   }
+}
+
+/**
+ * What the nodes hold, for an image-pull remedy: what was loaded into the cluster (asked from the
+ * process that holds it), an offline cluster's overrides, and the images the Nodes report. Never
+ * throws: what cannot be asked within the `request` timeout is left out.
+ */
+export async function nodeImagesOf(clients: Clients, cluster: Pick<ClusterInfo, 'controlUrl' | 'imageOverrides'>): Promise<NodeImages> {
+  const bounded = <T>(asking: Promise<T>, none: T) => {
+    const cancel = new AbortController()
+    const timeout = sleep(runSettings().timeouts.request, none, { signal: cancel.signal, ref: false }).catch(() => none)
+    return Promise.race([asking.catch(() => none), timeout]).finally(() => cancel.abort())
+  }
+  const [loaded, nodes] = await Promise.all([
+    cluster.controlUrl ? bounded(loadedImages({ controlUrl: cluster.controlUrl }), []) : [],
+    bounded(clients.core.listNode().then(({ items }) => items), []),
+  ])
+  const reported = nodes.flatMap((node) => (node.status?.images ?? []).flatMap((image) => image.names ?? []))
+  return { loaded, overrides: cluster.imageOverrides, reported }
 }
 
 type FailureListener = (failures: ImagePullFailure[]) => void

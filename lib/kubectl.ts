@@ -6,14 +6,13 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { UnsupportedByProviderError, type ClusterInfo } from './cluster/provider.js'
+import { runSettings } from './settings.js'
 
 export interface KubectlResult {
   stdout: string
   stderr: string
   exitCode: number
 }
-
-export const DEFAULT_KUBECTL_TIMEOUT_MS = 60_000
 
 const kubeconfigFiles = new Map<string, string>()
 
@@ -28,7 +27,7 @@ function kubeconfigFile(cluster: ClusterInfo): string {
   return file
 }
 
-/** Runs `kubectl args...` against the run's cluster; a non-zero exit is a result, not a throw. */
+/** Runs `kubectl args...` against the run's cluster; a non-zero exit is a result, not a throw. `timeoutMs` defaults to the `kubectl` timeout. */
 export function kubectl(cluster: ClusterInfo, args: string[], options: { timeoutMs?: number } = {}): Promise<KubectlResult> {
   if (!cluster.kubectl) {
     throw new UnsupportedByProviderError(cluster.provider, 'run its own kubectl', 'the local and k3s providers (and clusters held by `kube-scenarios up`) bring one')
@@ -36,7 +35,7 @@ export function kubectl(cluster: ClusterInfo, args: string[], options: { timeout
   const [command, ...prefix] = cluster.kubectl.command
   const kubeconfig = cluster.kubectl.needsKubeconfig ? ['--kubeconfig', kubeconfigFile(cluster)] : []
   return new Promise((resolve, reject) => {
-    execFile(command!, [...prefix, ...kubeconfig, ...args], { timeout: options.timeoutMs ?? DEFAULT_KUBECTL_TIMEOUT_MS }, (error, stdout, stderr) => {
+    execFile(command!, [...prefix, ...kubeconfig, ...args], { timeout: options.timeoutMs ?? runSettings().timeouts.kubectl }, (error, stdout, stderr) => {
       const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0
       if (error && exitCode === -1) return reject(new Error(`kubectl ${args.join(' ')}: ${error.message}`))
       resolve({ stdout, stderr, exitCode })

@@ -8,6 +8,7 @@ import { CACHE_DIR } from '#images/lib/paths.mjs'
 import { withFileLock } from '#images/lib/state-files.mjs'
 import type { Clients } from './api.js'
 import { applyFixtures, type KubeObject } from './fixtures.js'
+import { runSettings } from './settings.js'
 import type { Timeline } from './timeline.js'
 
 /** One interval of load: what was sent and how it went. */
@@ -54,7 +55,7 @@ export interface HttpLoadOptions {
   connectionPerRequest?: boolean
   /** Sampling interval; default 500 ms. */
   sampleIntervalMs?: number
-  /** A request without a response after this long counts as an error; default DEFAULT_REQUEST_TIMEOUT_MS. */
+  /** A request without a response after this long counts as an error; default: the `http` timeout. */
   requestTimeoutMs?: number
   /** Samples are recorded here as series `<prefix>.p99`, `<prefix>.errors`, ... */
   timeline?: Timeline
@@ -75,7 +76,6 @@ interface LoadDriver {
 
 /** Failed requests whose spans are this close are one outage window. */
 const OUTAGE_JOIN_MS = 50
-const DEFAULT_REQUEST_TIMEOUT_MS = 5000
 
 /** Starts HTTP load that runs until stopped. */
 export function startHttpLoad(options: HttpLoadOptions): LoadHandle {
@@ -148,7 +148,7 @@ export function startHttpLoad(options: HttpLoadOptions): LoadHandle {
 
 /** autocannon over keep-alive connections: the most requests per second from one process. */
 function startAutocannonLoad(options: HttpLoadOptions, record: (outcome: RequestOutcome) => void): LoadDriver {
-  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+  const timeoutMs = options.requestTimeoutMs ?? runSettings().timeouts.http
   let markFinished!: () => void
   const finished = new Promise<void>((resolve) => (markFinished = resolve))
   const instance = autocannon(
@@ -181,7 +181,7 @@ function startAutocannonLoad(options: HttpLoadOptions, record: (outcome: Request
  * response, so its latencies grow steadily with the run.
  */
 function startPerRequestLoad(options: HttpLoadOptions, record: (outcome: RequestOutcome) => void): LoadDriver {
-  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+  const timeoutMs = options.requestTimeoutMs ?? runSettings().timeouts.http
   const url = new URL(options.url)
   const inFlight = new Set<ClientRequest>()
   let running = true

@@ -3,6 +3,7 @@ import * as k8s from '@kubernetes/client-node'
 import net from 'node:net'
 import { PassThrough, Writable } from 'node:stream'
 import type { Clients } from './api.js'
+import { runSettings } from './settings.js'
 import { retryUntil, type RetryOptions } from './wait.js'
 
 export interface PodRef {
@@ -23,9 +24,7 @@ export interface ExecResult {
   exitCode: number
 }
 
-export const DEFAULT_EXEC_TIMEOUT_MS = 30_000
-
-/** Runs a command in a pod's container and returns its output and exit code. */
+/** Runs a command in a pod's container and returns its output and exit code; `timeoutMs` defaults to the `exec` timeout. */
 export async function exec(
   clients: Clients,
   pod: PodRef & { container?: string },
@@ -42,7 +41,7 @@ export async function exec(
         done()
       },
     })
-  const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS
+  const timeoutMs = options.timeoutMs ?? runSettings().timeouts.exec
   return new Promise<ExecResult>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`exec ${JSON.stringify(command)} in ${pod.namespace}/${pod.name} did not finish within ${timeoutMs} ms; output so far: ${stdout}${stderr}`)), timeoutMs)
     new k8s.Exec(clients.kubeConfig)
@@ -161,16 +160,16 @@ export interface PodFetch {
   message: string
 }
 
-export const DEFAULT_POD_FETCH_TIMEOUT_S = 3
-
 /**
  * GETs a URL from inside a pod with busybox `wget` (present in the nginx, busybox and httpd
  * images), for claims about in-cluster reachability: pod to pod, pod to Service, NetworkPolicy.
- * Connection and transfer are bounded by `timeoutSeconds` (default DEFAULT_POD_FETCH_TIMEOUT_S).
+ * Connection and transfer are bounded by `timeoutSeconds` (default: the `podFetch` timeout, in
+ * whole seconds as wget takes it); the exec around it by that plus the `exec` timeout.
  */
 export async function fetchFromPod(clients: Clients, pod: PodRef & { container?: string }, url: string, options: { timeoutSeconds?: number } = {}): Promise<PodFetch> {
-  const seconds = options.timeoutSeconds ?? DEFAULT_POD_FETCH_TIMEOUT_S
-  const result = await exec(clients, pod, ['wget', '-T', String(seconds), '-q', '-O-', url], { timeoutMs: seconds * 1000 + DEFAULT_EXEC_TIMEOUT_MS })
+  const { timeouts } = runSettings()
+  const seconds = options.timeoutSeconds ?? Math.max(1, Math.round(timeouts.podFetch / 1000))
+  const result = await exec(clients, pod, ['wget', '-T', String(seconds), '-q', '-O-', url], { timeoutMs: seconds * 1000 + timeouts.exec })
   return wgetOutcome(result)
 }
 

@@ -14,7 +14,7 @@ import { resourcesGone } from './conditions.js'
 import { startRun, type Run } from './cluster/run.js'
 import { runSettings } from './settings.js'
 import { NodeLostError, describeLoss } from './node-loss.js'
-import { ImagePullError } from './image-pulls.js'
+import { ImagePullError, nodeImagesOf } from './image-pulls.js'
 import { ObservationGapError, describeSelection, waitFor, watchObjects, type Condition, type ObservationGap, type Selection, type WaitOptions, type WatchHandle, type WatchHandlers, type ObservedObject } from './wait.js'
 
 declare module 'vitest' {
@@ -252,12 +252,13 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
         evidence: async () => formatEvidence(await collectEvidence(api, namespace)),
         onTransientError: (error) => timeline.note(`watch interrupted (${(error as Error)?.message ?? error}); resuming`),
         ...waitOptions,
-      }).catch((error: unknown) => {
+      }).catch(async (error: unknown) => {
         if (error instanceof NodeLostError) timeline.note(describeLoss(error.loss))
         if (error instanceof ImagePullError) {
           timeline.note(error.message.split('\n')[0]!)
-          // The remedy names what this cluster holds in place of pulling (an offline cluster).
-          throw new ImagePullError(error.failures, error.condition, Object.keys(cluster.imageOverrides))
+          // The remedy names the real cause: what the nodes hold (loaded, or an offline cluster's)
+          // and the pull policy that made the kubelet pull it anyway.
+          throw new ImagePullError(error.failures, error.condition, await nodeImagesOf(api, cluster))
         }
         throw error
       })

@@ -11,7 +11,7 @@ import type { ShardOf } from './report/model.js'
 export const CLUSTER_CHOICES = ['auto', 'k3s', 'local', 'kubeconfig'] as const
 export type ClusterChoice = (typeof CLUSTER_CHOICES)[number]
 
-/** How long the harness waits for each kind of thing (ms); per call, a wait's own timeoutMs wins. */
+/** How long the harness waits for each kind of thing (ms); per call, a call's own timeoutMs wins. */
 export interface Timeouts {
   /** A waitFor on the API (watch with a deadline). */
   wait: number
@@ -23,6 +23,22 @@ export interface Timeouts {
   clusterReady: number
   /** A scenario file's namespace emptied of pods after the file. */
   namespaceGone: number
+  /** One command run in a pod's container (exec). */
+  exec: number
+  /** One run of the cluster's own kubectl. */
+  kubectl: number
+  /** One HTTP request from the test process (httpGet, each request of an HTTP load). */
+  http: number
+  /** One fetch from inside a pod (fetchFromPod: wget's own limit, in whole seconds). */
+  podFetch: number
+  /** A WatchHistory.until. */
+  watchHistory: number
+  /** One API request that only informs (the report's node list, the node images an image-pull remedy consults). */
+  request: number
+  /** A scenario test or hook as a whole (vitest's testTimeout and hookTimeout); its waits carry tighter deadlines. */
+  scenario: number
+  /** One headless Chromium rendering of `report --check`. */
+  browser: number
 }
 
 /**
@@ -32,7 +48,21 @@ export interface Timeouts {
  */
 export const DEFAULT_PUBLISH_ADDRESS = '127.0.0.1'
 
-export const DEFAULT_TIMEOUTS: Timeouts = { wait: 120_000, retry: 60_000, nodeStart: 180_000, clusterReady: 180_000, namespaceGone: 180_000 }
+export const DEFAULT_TIMEOUTS: Timeouts = {
+  wait: 120_000,
+  retry: 60_000,
+  nodeStart: 180_000,
+  clusterReady: 180_000,
+  namespaceGone: 180_000,
+  exec: 30_000,
+  kubectl: 60_000,
+  http: 5_000,
+  podFetch: 3_000,
+  watchHistory: 120_000,
+  request: 5_000,
+  scenario: 15 * 60_000,
+  browser: 120_000,
+}
 
 type Raw = string | boolean | undefined
 
@@ -126,6 +156,7 @@ export const SETTINGS = [
   }),
   define({ key: 'context', env: 'KUBE_SCENARIOS_CONTEXT', defaultText: "the kubeconfig's current", doc: 'the context of that kubeconfig', parse: text }),
   define({ key: 'keepNamespaces', env: 'KUBE_SCENARIOS_KEEP_NAMESPACES', flag: 'keep-namespaces', switch: true, defaultText: '0', doc: "1: keep each file's namespace for debugging", parse: flagOrSwitch }),
+  define({ key: 'strict', env: 'KUBE_SCENARIOS_STRICT', flag: 'strict', switch: true, defaultText: '0', doc: '1: an undecided test (a claim what was observed could not decide) fails the run (exit code 1)', parse: flagOrSwitch }),
   define({ key: 'reportDir', env: 'KUBE_SCENARIOS_REPORT_DIR', flag: 'report', defaultText: 'reports', doc: 'where run folders, `latest` and the history go', parse: (raw) => path.resolve(text(raw) ?? 'reports') }),
   define({ key: 'history', env: 'KUBE_SCENARIOS_HISTORY', defaultText: '<report dir>/history.jsonl', doc: 'the run history (one line per run)', parse: (raw, _name, parsed) => path.resolve(text(raw) ?? path.join(parsed.reportDir ?? 'reports', 'history.jsonl')) }),
   define({ key: 'keepReports', env: 'KUBE_SCENARIOS_KEEP_REPORTS', defaultText: '20', doc: 'run folders kept (older ones are deleted; the history keeps every run)', parse: (raw, name) => positiveWhole(raw, name, 20) }),

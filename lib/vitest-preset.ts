@@ -7,7 +7,7 @@
 import path from 'node:path'
 import type { ViteUserConfig } from 'vitest/config'
 import { PACKAGE_ROOT } from './package-root.js'
-import { toEnv } from './settings.js'
+import { runSettings, toEnv } from './settings.js'
 import { exitUnlessSupportedNode } from './supported-node.mjs'
 
 // vitest itself starts on older Node lines; the cluster's dependencies would then crash mid-run.
@@ -22,7 +22,7 @@ export interface KubeScenariosOptions {
   unit?: string[]
   /** Scenario files running at once on the shared cluster. Default: DEFAULT_MAX_WORKERS. */
   maxWorkers?: number
-  /** A scenario's own limit; its waits carry tighter deadlines. Default: SCENARIO_TIMEOUT_MS. */
+  /** A scenario's own limit; its waits carry tighter deadlines. Default: the `scenario` timeout (KUBE_SCENARIOS_TIMEOUTS). */
   timeoutMs?: number
   /**
    * Images of this machine's Docker the scenarios run (your app, built with `docker build`): put
@@ -38,7 +38,6 @@ export interface KubeScenariosOptions {
   retry?: number
 }
 
-export const SCENARIO_TIMEOUT_MS = 15 * 60_000
 // Six files at once on the shared cluster. Ten (every file of the chapter) saved ~15 s of wall
 // time but starved pods on 2 cores: a run saw containerd record a Job pod's start seconds late
 // (J2's 3 s measured as 2) and a response take over 1 s under load (U9).
@@ -49,6 +48,7 @@ const extension = path.extname(import.meta.filename)
 const harnessFile = (relative: string) => path.join(import.meta.dirname, `${relative}${extension}`)
 
 export function kubeScenarios(options: KubeScenariosOptions = {}): ViteUserConfig {
+  const scenarioTimeout = runSettings().timeouts.scenario
   const unit = options.unit?.length
     ? [{ test: { name: 'unit', include: options.unit, sequence: { groupOrder: 0 } } }]
     : []
@@ -70,9 +70,9 @@ export function kubeScenarios(options: KubeScenariosOptions = {}): ViteUserConfi
             // The bridge into the workers: settings travel as their variables.
             env: toEnv({ fixtures: path.resolve(options.fixtures ?? 'fixtures') }),
             provide: { declaredImages: options.images ?? [] },
-            testTimeout: options.timeoutMs ?? SCENARIO_TIMEOUT_MS,
+            testTimeout: options.timeoutMs ?? scenarioTimeout,
             retry: options.retry ?? 0,
-            hookTimeout: options.timeoutMs ?? SCENARIO_TIMEOUT_MS,
+            hookTimeout: options.timeoutMs ?? scenarioTimeout,
             // Files share one cluster, each in its own namespace: run them side by side.
             pool: 'forks',
             // A worker imports the harness (client-node, testcontainers) once for all its files

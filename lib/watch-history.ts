@@ -1,6 +1,7 @@
 // What happened to a selection, in order: every watch event kept, for claims about sequences that
 // no single snapshot shows (a Job created, then finished, then pruned; one deleted before the next
 // is created), and a wait on that sequence. Feed it from s.observe, started before the events.
+import { runSettings } from './settings.js'
 import { ObservationGapError, type ObservationGap, type ObservedObject, type Selection, type WatchEventType } from './wait.js'
 
 export interface HistoryEvent {
@@ -9,8 +10,6 @@ export interface HistoryEvent {
   type: WatchEventType
   object: ObservedObject
 }
-
-export const DEFAULT_HISTORY_TIMEOUT_MS = 120_000
 
 /** A timeout of WatchHistory.until: what was awaited and every event recorded so far. */
 export class HistoryTimeoutError extends Error {
@@ -54,10 +53,10 @@ export class WatchHistory {
 
   /**
    * Resolves with the first defined result of `check` over the recorded events, evaluated now and
-   * after every new event; rejects after timeoutMs (default DEFAULT_HISTORY_TIMEOUT_MS) listing them.
+   * after every new event; rejects after timeoutMs (default: the `watchHistory` timeout) listing them.
    */
   until<T>(description: string, check: (events: readonly HistoryEvent[]) => T | undefined, options: { timeoutMs?: number } = {}): Promise<T> {
-    const timeoutMs = options.timeoutMs ?? DEFAULT_HISTORY_TIMEOUT_MS
+    const timeoutMs = options.timeoutMs ?? runSettings().timeouts.watchHistory
     return new Promise<T>((resolve, reject) => {
       const evaluate = () => {
         if (this.gaps.length) return finish(() => reject(new ObservationGapError(this.gaps)))

@@ -1,6 +1,7 @@
 // An image built on this machine under test, as a platform engineer's own app is: `docker build`
 // here, then into the cluster. Not loaded, its pods fail their wait within seconds with the
-// remedy; loaded, it rolls out and serves its page; a node that joins after the load runs it too.
+// remedy; loaded but tagged :latest without a pull policy, the remedy names the policy; loaded,
+// it rolls out and serves its page; a node that joins after the load runs it too.
 // A cluster of this file's own: the test adds a node, which would change the node count under
 // the files sharing the run's (DaemonSets count them).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -13,6 +14,8 @@ import { BASE_IMAGES } from '#images/lib/cluster-constants.mjs'
 
 const APP_IMAGE = 'kube-scenarios-example/own-app:dev'
 const NOT_LOADED_IMAGE = 'kube-scenarios-example/never-loaded:dev'
+/** Loaded, but its pods get imagePullPolicy Always (the default for :latest or no tag). */
+const LATEST_IMAGE = 'kube-scenarios-example/own-app-latest'
 const PAGE = 'own-app built on this machine'
 /** What the issue promises: a pod that cannot get its image is named within 15 s. */
 const PULL_FAILURE_NAMED_WITHIN_MS = 15_000
@@ -28,16 +31,16 @@ beforeAll(async () => {
   const base = hasUpstream || !hasOffline ? 'busybox:1.36' : BASE_IMAGES.busybox
   writeFileSync(path.join(context, 'index.html'), `<h1>${PAGE}</h1>\n`)
   writeFileSync(path.join(context, 'Dockerfile'), `FROM ${base}\nCOPY index.html /www/index.html\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n`)
-  await $({ quiet: true })`docker build -q -t ${APP_IMAGE} -t ${NOT_LOADED_IMAGE} ${context}`
+  await $({ quiet: true })`docker build -q -t ${APP_IMAGE} -t ${NOT_LOADED_IMAGE} -t ${LATEST_IMAGE} ${context}`
 }, 120_000)
 
-const app = (image: string, name: string, extra: Record<string, unknown> = {}): KubeObject => ({
+const app = (image: string, name: string, extra: Record<string, unknown> = {}, pullPolicy: { imagePullPolicy?: string } = { imagePullPolicy: 'IfNotPresent' }): KubeObject => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, labels: { app: name } },
   spec: {
     ...extra,
-    containers: [{ name: 'app', image, imagePullPolicy: 'IfNotPresent', ports: [{ containerPort: 8080 }], readinessProbe: { httpGet: { path: '/', port: 8080 } } }],
+    containers: [{ name: 'app', image, ...pullPolicy, ports: [{ containerPort: 8080 }], readinessProbe: { httpGet: { path: '/', port: 8080 } } }],
   },
 })
 
@@ -56,6 +59,23 @@ describe('your-image', () => {
     expect(elapsed).toBeLessThan(PULL_FAILURE_NAMED_WITHIN_MS)
     // It would fail every later wait of the namespace, as designed.
     await s.step('delete it', () => deletePod(s.api, { namespace: s.namespace, name: 'not-loaded' }, 0))
+  })
+
+  s.test.sequential('an image loaded but untagged (:latest) with no pull policy fails within 15 s, naming the policy, not the load', async () => {
+    await s.step(`load ${LATEST_IMAGE} into the cluster`, () => loadImages(s.cluster, [LATEST_IMAGE]))
+    await s.step(`apply a pod of ${LATEST_IMAGE} without imagePullPolicy`, () => s.applyObjects('latest', app(LATEST_IMAGE, 'latest', {}, {})))
+    const started = Date.now()
+    const failure = await s.step('wait for it to be Ready', () => s.waitFor(podsReady(s.namespace, 'app=latest', 1)).catch((error: unknown) => error))
+    const elapsed = Date.now() - started
+    expect(failure).toBeInstanceOf(ImagePullError)
+    const error = failure as ImagePullError
+    s.timeline.note(`named after ${(elapsed / 1000).toFixed(1)} s: ${error.message}`)
+    expect(error.failures.map((f) => [f.pod, f.image, f.pullPolicy])).toEqual([['latest', LATEST_IMAGE, 'Always']])
+    expect(error.message).toContain(`remedy for ${LATEST_IMAGE}: it is in the nodes (loaded into the nodes), but container app has imagePullPolicy Always (the default for an image tagged \`:latest\` or with no tag)`)
+    expect(error.message).toContain('set `imagePullPolicy: IfNotPresent`')
+    expect(error.message).not.toContain('kube-scenarios load')
+    expect(elapsed).toBeLessThan(PULL_FAILURE_NAMED_WITHIN_MS)
+    await s.step('delete it', () => deletePod(s.api, { namespace: s.namespace, name: 'latest' }, 0))
   })
 
   s.test.sequential('loaded, the image rolls out and serves its own page', async () => {

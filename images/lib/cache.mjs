@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 
+import { clearCommand, unmountUnder } from './mounts.mjs'
 import { CACHE_DIR } from './paths.mjs'
 import { withFileLock } from './state-files.mjs'
 
@@ -79,7 +80,9 @@ const COMPLETE_MARKER = '.complete'
  * Runs `produce(outDir)` unless a completed output for these inputs exists; returns the
  * output directory either way. A failed or interrupted step leaves no completion marker. Builds
  * running at once build a step once: the others wait for its lock, then find it complete
- * (`builtElsewhere`).
+ * (`builtElsewhere`); the lock of a builder that died is taken over at once. Whatever `produce`
+ * mounted under the folder is unmounted when it ends, thrown or not, and when this process is
+ * interrupted; what a killed build left mounted is unmounted before its half-built folder goes.
  * @type {typeof import('./cache.d.mts').cachedStep}
  */
 export async function cachedStep(name, inputs, produce, { onWait = reportWaiting } = {}) {
@@ -91,9 +94,15 @@ export async function cachedStep(name, inputs, produce, { onWait = reportWaiting
     outDir,
     async () => {
       if (existsSync(path.join(outDir, COMPLETE_MARKER))) return { outDir, key, cached: true, builtElsewhere: waited }
-      await rm(outDir, { recursive: true, force: true })
+      await clearStep(outDir)
       await mkdir(outDir, { recursive: true })
-      await produce(outDir, key)
+      startBuilding(outDir)
+      try {
+        await produce(outDir, key)
+      } finally {
+        stopBuilding(outDir)
+        unmountUnder(outDir)
+      }
       await writeFile(path.join(outDir, COMPLETE_MARKER), new Date().toISOString())
       return { outDir, key, cached: false, builtElsewhere: false }
     },
@@ -104,6 +113,58 @@ export async function cachedStep(name, inputs, produce, { onWait = reportWaiting
       },
     },
   )
+}
+
+/**
+ * Removes a half-built step folder, after unmounting what a killed build left in it; an error
+ * names the folder and the command that clears it.
+ * @param {string} outDir
+ */
+async function clearStep(outDir) {
+  unmountUnder(outDir)
+  try {
+    await rm(outDir, { recursive: true, force: true })
+  } catch (error) {
+    throw new Error(`the build cache's ${outDir} cannot be removed (${/** @type {Error} */ (error).message}); clear it with: ${clearCommand(outDir)}`)
+  }
+}
+
+/** Step folders whose `produce` runs in this process: unmounted on Ctrl-C or SIGTERM too. */
+const building = new Set()
+
+/** @type {NodeJS.Signals[]} */
+const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP']
+
+/** @param {string} outDir */
+function startBuilding(outDir) {
+  if (building.size === 0) for (const signal of ENDING_SIGNALS) process.on(signal, unmountOnSignal)
+  building.add(outDir)
+}
+
+/** @param {string} outDir */
+function stopBuilding(outDir) {
+  building.delete(outDir)
+  if (building.size === 0) for (const signal of ENDING_SIGNALS) process.removeListener(signal, unmountOnSignal)
+}
+
+/**
+ * On a signal that ends the build, what its running steps mounted is unmounted before it ends
+ * (debootstrap's own trap does so only when it gets the signal too). The signal then takes its
+ * course: raised again without this handler, so the process's other handlers (proper-lockfile's
+ * signal-exit, which ends the process only when it is the last one) or the default action end it.
+ * @param {NodeJS.Signals} signal
+ */
+function unmountOnSignal(signal) {
+  for (const outDir of building) {
+    try {
+      unmountUnder(outDir)
+    } catch (error) {
+      console.error(`[images] ${/** @type {Error} */ (error).message}`)
+    }
+  }
+  building.clear()
+  for (const other of ENDING_SIGNALS) process.removeListener(other, unmountOnSignal)
+  process.kill(process.pid, signal)
 }
 
 /**

@@ -10,7 +10,9 @@ export const DEBIAN_MIRROR = process.env.KUBE_SCENARIOS_DEBIAN_MIRROR ?? 'http:/
 
 /**
  * A minbase Debian rootfs with `packages` installed, as <outDir>/rootfs (cached by the package
- * list). Documentation, man pages and apt lists are dropped: images stay small.
+ * list). Documentation, man pages and apt lists are dropped: images stay small. debootstrap
+ * mounts proc and sys inside the rootfs while it runs; one killed leaves them mounted, and
+ * cachedStep unmounts them (at the step's end, on a signal, or before the next build removes it).
  * @param {string} name
  * @param {string[]} packages
  * @param {Log} log

@@ -21,3 +21,17 @@ export declare function withFileLock<T>(file: string, action: () => Promise<T>, 
 export declare function updateJsonFile<T>(file: string, update: (current: T | undefined) => T, options?: TolerantReadOptions & LockOptions): Promise<T>
 export declare function withFileLockSync<T>(file: string, action: () => T, options?: { warn?: Warn }): T
 export declare function appendLineLockedSync(file: string, line: string): void
+/**
+ * A lock's owner as its `<file>.lock-owner` records it: the pid, the process's start time (clock
+ * ticks after boot, /proc/<pid>/stat's 22nd field: a pid the kernel gave to a later process has
+ * another), the boot and the pid namespace it counts in, and the lock directory's inode (a lock
+ * taken after this record was written has another).
+ */
+export interface LockOwner {
+  pid: number
+  start: string
+  boot: string
+  pidNamespace: string
+  lock?: string
+}
+export declare function holderState(owner: LockOwner | undefined): 'alive' | 'dead' | 'unknown'

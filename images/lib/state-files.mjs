@@ -2,11 +2,12 @@
 // outputs, the held clusters, the report history): two builds, a held `up` beside `npm test`, or
 // build steps finishing together. Writes are atomic (a temporary file in the same folder, then a
 // rename), read-modify-writes hold a lock file (proper-lockfile: a directory created atomically,
-// kept fresh while held, taken over once stale when its holder died), and a file that only
+// kept fresh while held; taken over at once when its holder is no longer running, else once
+// stale), and a file that only
 // informs (estimates, history) and cannot be parsed is set aside with one warning instead of
 // failing every later run.
 import { randomBytes } from 'node:crypto'
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import lockfile from 'proper-lockfile'
@@ -108,7 +109,8 @@ function lockOptions(file, warn) {
 
 /**
  * Runs `action` holding the lock of `file` (the lock is `<file>.lock`; `file` itself need not
- * exist). Another holder is waited for; `onWait` hears once which process holds it.
+ * exist). Another holder is waited for; `onWait` hears once which process holds it. A holder that
+ * is no longer running (killed) is taken over at once, not after its lock went stale.
  * @type {typeof import('./state-files.d.mts').withFileLock}
  */
 export async function withFileLock(file, action, { onWait, warn = defaultWarn } = {}) {
@@ -116,19 +118,132 @@ export async function withFileLock(file, action, { onWait, warn = defaultWarn } 
   const owner = `${file}.lock-owner`
   const options = lockOptions(file, warn)
   let release
-  try {
-    release = await lockfile.lock(file, { ...options, retries: 0 })
-  } catch (error) {
-    if (/** @type {NodeJS.ErrnoException} */ (error).code !== 'ELOCKED') throw error
-    onWait?.(readOwner(owner))
-    release = await lockfile.lock(file, { ...options, retries: { forever: true, minTimeout: LOCK_POLL_MS.min, maxTimeout: LOCK_POLL_MS.max, factor: 1.5 } })
+  let told = false
+  for (let pause = LOCK_POLL_MS.min; ; pause = Math.min(pause * 1.5, LOCK_POLL_MS.max)) {
+    try {
+      release = await lockfile.lock(file, { ...options, retries: 0 })
+      break
+    } catch (error) {
+      if (/** @type {NodeJS.ErrnoException} */ (error).code !== 'ELOCKED') throw error
+    }
+    if (takeOverFromDeadHolder(file, warn)) continue
+    if (!told) onWait?.(describeOwner(readOwner(owner)))
+    told = true
+    await new Promise((resolve) => setTimeout(resolve, pause))
   }
   try {
-    await writeFile(owner, `pid ${process.pid}`).catch(() => undefined)
+    await writeFile(owner, JSON.stringify({ ...thisProcess(), lock: lockIdentity(file) })).catch(() => undefined)
     return await action()
   } finally {
     await rm(owner, { force: true })
     await release().catch(() => undefined)
+  }
+}
+
+/** @typedef {import('./state-files.d.mts').LockOwner} Owner */
+
+/** @returns {Omit<Owner, 'lock'>} */
+function thisProcess() {
+  return { pid: process.pid, start: startTimeOf(process.pid) ?? '', boot: BOOT_ID, pidNamespace: PID_NAMESPACE }
+}
+
+const readOrEmpty = (/** @type {() => string} */ read) => {
+  try {
+    return read().trim()
+  } catch {
+    return ''
+  }
+}
+const BOOT_ID = readOrEmpty(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'))
+const PID_NAMESPACE = readOrEmpty(() => readlinkSync('/proc/self/ns/pid'))
+
+/**
+ * A process's start time (field 22 of /proc/<pid>/stat, counted after the command name, which may
+ * hold spaces and parentheses); undefined when it is not running (or only a zombie).
+ * @param {number} pid
+ * @returns {string | undefined}
+ */
+function startTimeOf(pid) {
+  const stat = readOrEmpty(() => readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // fields[0] is the 3rd field (state), so the 22nd is fields[19].
+  return fields[0] && fields[0] !== 'Z' ? fields[19] : undefined
+}
+
+/**
+ * Whether a lock's recorded owner still runs: "dead" when its pid is gone or now names another
+ * process, or when the machine rebooted since; "unknown" when it cannot be told (another pid
+ * namespace, a record written by an older version).
+ * @type {typeof import('./state-files.d.mts').holderState}
+ */
+export function holderState(owner) {
+  if (!owner || typeof owner.pid !== 'number' || !owner.start || !owner.boot || !BOOT_ID) return 'unknown'
+  if (owner.boot !== BOOT_ID) return 'dead'
+  if (owner.pidNamespace !== PID_NAMESPACE) return 'unknown'
+  return startTimeOf(owner.pid) === owner.start ? 'alive' : 'dead'
+}
+
+/** @param {string} file */
+function lockIdentity(file) {
+  return String(statSync(`${file}.lock`, { throwIfNoEntry: false })?.ino ?? '')
+}
+
+/**
+ * Removes the lock of `file` when its recorded owner is no longer running; true when it did (or
+ * the lock went meanwhile), so the caller tries again at once. Takeovers of one lock take turns
+ * (a lock of their own), and each checks again inside its turn that the lock is still the dead
+ * owner's: two waiters never both take it, and a lock just taken by a live process stays.
+ * @param {string} file
+ * @param {import('./state-files.d.mts').Warn} warn
+ * @returns {boolean}
+ */
+function takeOverFromDeadHolder(file, warn) {
+  const ownerFile = `${file}.lock-owner`
+  if (holderState(readOwnerRecord(ownerFile)) !== 'dead') return false
+  let releaseTurn
+  try {
+    releaseTurn = lockfile.lockSync(`${file}.takeover`, { realpath: false, stale: STALE_LOCK_MS })
+  } catch {
+    return false // another waiter is taking it over: wait as for any holder
+  }
+  try {
+    const owner = readOwnerRecord(ownerFile)
+    if (!owner || holderState(owner) !== 'dead') return false
+    const lock = `${file}.lock`
+    if (lockIdentity(file) !== (owner.lock ?? '')) return false
+    const aside = `${lock}.dead-${owner.pid}-${randomBytes(4).toString('hex')}`
+    try {
+      renameSync(lock, aside)
+      rmSync(aside, { recursive: true, force: true })
+    } catch (error) {
+      if (/** @type {NodeJS.ErrnoException} */ (error).code !== 'ENOENT') throw error
+    }
+    rmSync(ownerFile, { force: true })
+    warn(`${file}: its lock was held by pid ${owner.pid}, which is no longer running; taken over`)
+    return true
+  } finally {
+    releaseTurn()
+  }
+}
+
+/**
+ * @param {string} ownerFile
+ * @returns {Owner | undefined}
+ */
+function readOwnerRecord(ownerFile) {
+  try {
+    return JSON.parse(readFileSync(ownerFile, 'utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+/** What a lock's owner file says of its holder, for a waiting line: "pid 123". */
+function describeOwner(/** @type {string} */ text) {
+  try {
+    return `pid ${/** @type {Owner} */ (JSON.parse(text)).pid}`
+  } catch {
+    return text // written by an older version: "pid 123"
   }
 }
 

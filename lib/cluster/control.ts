@@ -42,6 +42,9 @@ export async function serveClusterControl(cluster: RunningCluster, log: (line: s
         const loaded = await serialised(() => cluster.loadImages(url.searchParams.getAll('image'), log))
         return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ loaded }))
       }
+      if (req.method === 'POST' && url.pathname === '/images/loaded') {
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ images: await cluster.loadedImages() }))
+      }
       res.writeHead(404).end('unknown control request')
     } catch (error) {
       res.writeHead(500).end((error as Error).message)
@@ -79,6 +82,11 @@ export async function ensureNodes(info: ClusterInfo, count: number): Promise<str
  */
 export async function loadImages(info: Pick<ClusterInfo, 'controlUrl'>, images: readonly string[]): Promise<ImageLoad[]> {
   return (await control<{ loaded: ImageLoad[] }>(info, '/images/load', { image: images })).loaded
+}
+
+/** The references loaded into the run's cluster so far (declared `images:`, loadImages, `kube-scenarios load`). */
+export async function loadedImages(info: Pick<ClusterInfo, 'controlUrl'>): Promise<string[]> {
+  return (await control<{ images: string[] }>(info, '/images/loaded')).images
 }
 
 /** Adds one node to the run's cluster; returns its name. */

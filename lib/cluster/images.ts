@@ -67,6 +67,11 @@ export class LoadedImages {
 
   constructor(private readonly runtime: NodeRuntime) {}
 
+  /** The references loaded so far. */
+  references(): string[] {
+    return [...this.loaded.keys()]
+  }
+
   /** The archives a node started from now on must get (testcontainers' withCopyFilesToContainer). */
   archivesForNewNode(): Array<{ source: string; target: string }> {
     return [...this.loaded.values()].map(({ archive }) => ({ source: archive, target: path.posix.join(this.runtime.archivesDir, path.basename(archive)) }))

@@ -193,6 +193,10 @@ export class K3sCluster implements NodeCluster {
     return name
   }
 
+  async loadedImages() {
+    return this.images.references()
+  }
+
   loadImages(images: readonly string[], log?: (line: string) => void) {
     const nodes = [...(this.server ? [{ node: SERVER_NAME, container: this.server.getId() }] : []), ...this.agents.map((agent, i) => ({ node: this.agentNames[i]!, container: agent.getId() }))]
     return this.images.load(images, nodes, log)

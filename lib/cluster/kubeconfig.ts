@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import path from 'node:path'
 import YAML from 'yaml'
-import { addNode, loadImages } from './control.js'
+import { addNode, loadImages, loadedImages } from './control.js'
 import type { RunSettings } from '../settings.js'
 import { MAPPED_NODE_PORTS, UnsupportedByProviderError, firstLine, type ClusterInfo, type ClusterProvider, type ProviderName, type RunningCluster } from './provider.js'
 
@@ -168,6 +168,9 @@ export const kubeconfigProvider: ClusterProvider = {
       async loadImages(images) {
         if (!held?.controlUrl) throw new UnsupportedByProviderError('kubeconfig', 'load images', NOT_OURS_TO_LOAD)
         return loadImages({ controlUrl: held.controlUrl }, images)
+      },
+      async loadedImages() {
+        return held?.controlUrl ? loadedImages({ controlUrl: held.controlUrl }) : []
       },
       async stop() {
         // Nothing to stop: the cluster is not ours. Namespaces are deleted by the scenarios.

@@ -165,6 +165,10 @@ class LocalCluster implements NodeCluster {
     return name
   }
 
+  async loadedImages() {
+    return this.images.references()
+  }
+
   loadImages(images: readonly string[], log?: (line: string) => void) {
     const nodes = [...(this.server ? [{ name: 'kube-scenarios-control-plane', container: this.server }] : []), ...this.workers.map((container, i) => ({ name: `kube-scenarios-worker-${i + 1}`, container }))]
     return this.images.load(images, nodes.map(({ name, container }) => ({ node: name, container: container.getId() })), log)

@@ -69,6 +69,8 @@ export interface RunningCluster {
    * already loaded (same id) is not loaded again. `log` gets a line per image and node.
    */
   loadImages(images: readonly string[], log?: (line: string) => void): Promise<ImageLoad[]>
+  /** The references loaded into its nodes so far (by loadImages, here or through the holding process). */
+  loadedImages(): Promise<string[]>
   /** Stops everything this provider created (and nothing else). */
   stop(): Promise<void>
 }

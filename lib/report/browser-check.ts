@@ -31,7 +31,6 @@ export interface BrowserCheck {
 }
 
 const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser']
-const CHROMIUM_TIMEOUT_MS = 120_000
 
 /** The Chromium binary to use, or an error that says how to get one. */
 export function findChromium(): string {
@@ -102,7 +101,7 @@ function headless(chromium: string, args: string[]): string {
         `--user-data-dir=${profile}`,
         ...args,
       ],
-      { encoding: 'utf8', timeout: CHROMIUM_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] },
+      { encoding: 'utf8', timeout: runSettings().timeouts.browser, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] },
     )
   } finally {
     rmSync(profile, { recursive: true, force: true })

@@ -3,8 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { V1Node } from '@kubernetes/client-node'
 import { createClients } from '../api.js'
-
-const LIST_TIMEOUT_MS = 5000
+import { runSettings } from '../settings.js'
 
 /** What a conformance submission says of each node. */
 export interface NodeDescription {
@@ -19,12 +18,12 @@ export interface NodeDescription {
   taints: string[]
 }
 
-/** Node names, or undefined when the cluster does not answer within a few seconds (never throws). */
+/** Node names, or undefined when the cluster does not answer within the `request` timeout (never throws). */
 export async function listNodeNames(kubeconfig: string): Promise<string[] | undefined> {
   return (await listNodes(kubeconfig))?.map((n) => n.metadata?.name ?? '?')
 }
 
-/** The nodes with their versions and capacity, or undefined when the cluster does not answer within a few seconds (never throws). */
+/** The nodes with their versions and capacity, or undefined when the cluster does not answer within the `request` timeout (never throws). */
 export async function describeNodes(kubeconfig: string): Promise<NodeDescription[] | undefined> {
   return (await listNodes(kubeconfig))?.map((node) => {
     const info = node.status?.nodeInfo
@@ -47,7 +46,7 @@ async function listNodes(kubeconfig: string): Promise<V1Node[] | undefined> {
     .core.listNode()
     .then(({ items }) => items)
     .catch(() => undefined)
-  const timeout = sleep(LIST_TIMEOUT_MS, undefined, { signal: cancel.signal, ref: false }).catch(() => undefined)
+  const timeout = sleep(runSettings().timeouts.request, undefined, { signal: cancel.signal, ref: false }).catch(() => undefined)
   try {
     return await Promise.race([listing, timeout])
   } finally {

@@ -11,13 +11,13 @@ const MIN_RUNS_TO_JUDGE = 3
 const SPARK_WIDTH = 120
 const SPARK_HEIGHT = 22
 
-/** One dot per run, oldest left; hover names the run. */
+/** One dot per run, oldest left; hover names the run. An undecided pass has its own colour (over flaky's: it says less). */
 export function historyDots(runs: readonly TestRun[]): string {
   if (runs.length === 0) return '<span class="muted">no history</span>'
   const dots = runs.map(
     (run, i) =>
-      `<g><title>${escapeHtml(`${run.runId} (${run.at.slice(0, 16).replace('T', ' ')}): ${run.status}${run.flaky ? ' on a retry (flaky)' : ''}, ${formatDuration(run.durationMs)}`)}</title>` +
-      `<circle class="dot ${run.flaky ? 'flaky' : run.status}" cx="${i * DOT + DOT / 2}" cy="${DOT / 2}" r="${DOT / 2 - 1}"/></g>`,
+      `<g><title>${escapeHtml(`${run.runId} (${run.at.slice(0, 16).replace('T', ' ')}): ${run.status}${run.flaky ? ' on a retry (flaky)' : ''}${run.undecided ? ' with an undecided claim' : ''}, ${formatDuration(run.durationMs)}`)}</title>` +
+      `<circle class="dot ${run.undecided ? 'undecided' : run.flaky ? 'flaky' : run.status}" cx="${i * DOT + DOT / 2}" cy="${DOT / 2}" r="${DOT / 2 - 1}"/></g>`,
   )
   return `<svg class="history-dots" width="${runs.length * DOT}" height="${DOT}" viewBox="0 0 ${runs.length * DOT} ${DOT}" role="img" aria-label="last ${runs.length} runs">${dots.join('')}</svg>`
 }

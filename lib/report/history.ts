@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { appendLineLockedSync, defaultWarn } from '#images/lib/state-files.mjs'
 import path from 'node:path'
-import type { RunReport } from './model.js'
+import { isUndecided, type RunReport } from './model.js'
 import { parseRunSettings } from '../settings.js'
 
 export interface HistoryRecord {
@@ -13,9 +13,12 @@ export interface HistoryRecord {
   at: string
   provider?: string
   kubernetesVersion?: string
-  /** Test key (its ID; a conformance spec's full name) -> outcome; only tests that ran (a skipped or filtered-out test is no data point). */
-  /** flaky: it passed on a retry. */
-  tests: Record<string, { status: 'passed' | 'failed'; durationMs: number; flaky?: boolean }>
+  /**
+   * Test key (its ID; a conformance spec's full name) -> outcome; only tests that ran (a skipped
+   * or filtered-out test is no data point). flaky: it passed on a retry; undecided: it passed
+   * with a claim what was observed could not decide.
+   */
+  tests: Record<string, { status: 'passed' | 'failed'; durationMs: number; flaky?: boolean; undecided?: boolean }>
 }
 
 /** One run of one test ID, oldest first in a TestHistory. */
@@ -26,6 +29,8 @@ export interface TestRun {
   durationMs: number
   /** It passed on a retry. */
   flaky?: boolean
+  /** It passed with a claim what was observed could not decide. */
+  undecided?: boolean
 }
 
 /** Runs shown per ID by default. */
@@ -40,7 +45,7 @@ export function historyRecordOf(run: RunReport): HistoryRecord {
   const tests: HistoryRecord['tests'] = {}
   for (const file of run.files) {
     for (const test of file.tests) {
-      if (test.status !== 'skipped') tests[test.key] = { status: test.status, durationMs: Math.round(test.durationMs), ...(test.flaky ? { flaky: true } : {}) }
+      if (test.status !== 'skipped') tests[test.key] = { status: test.status, durationMs: Math.round(test.durationMs), ...(test.flaky ? { flaky: true } : {}), ...(isUndecided(test) ? { undecided: true } : {}) }
     }
   }
   // A conformance spec is keyed by its full name (no recipe ID looks like "[sig-apps] …").
@@ -99,7 +104,7 @@ export function testRuns(records: readonly HistoryRecord[], id: string, limit = 
   return records
     .flatMap((record) => {
       const test = record.tests[id]
-      return test ? [{ runId: record.runId, at: record.at, status: test.status, durationMs: test.durationMs, ...(test.flaky ? { flaky: true } : {}) }] : []
+      return test ? [{ runId: record.runId, at: record.at, status: test.status, durationMs: test.durationMs, ...(test.flaky ? { flaky: true } : {}), ...(test.undecided ? { undecided: true } : {}) }] : []
     })
     .slice(-limit)
 }

@@ -4,15 +4,16 @@
 import { escapeXml, stripAnsi } from './escape.js'
 import { formatDuration } from './duration.js'
 import type { ConformanceReport, ConformanceSpec } from './conformance.js'
-import type { ErrorReport, FileReport, RunReport, TestReport } from './model.js'
+import { isUndecided, undecidedClaims, type ErrorReport, type FileReport, type RunReport, type TestReport } from './model.js'
 
 export function renderJunit(run: RunReport): string {
   const suites = run.files.map((file) => renderSuite(file, run))
-  const all: Array<{ status: string }> = [...run.files.flatMap((f) => f.tests), ...(run.conformance?.specs ?? [])]
+  const tests = run.files.flatMap((f) => f.tests)
+  const all: Array<{ status: string }> = [...tests, ...(run.conformance?.specs ?? [])]
   const fileErrors = run.files.filter((f) => f.errors.length > 0).length
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="kube-scenarios ${escapeXml(run.runId)}" tests="${all.length}" failures="${all.filter((t) => t.status === 'failed').length}" errors="${fileErrors}" skipped="${all.filter((t) => t.status === 'skipped').length}" time="${seconds(run.endedAt - run.startedAt)}" timestamp="${new Date(run.startedAt).toISOString()}">`,
+    `<testsuites name="kube-scenarios ${escapeXml(run.runId)}" tests="${all.length}" failures="${all.filter((t) => t.status === 'failed').length}" errors="${fileErrors}" skipped="${all.filter((t) => t.status === 'skipped').length + tests.filter(isUndecided).length}" time="${seconds(run.endedAt - run.startedAt)}" timestamp="${new Date(run.startedAt).toISOString()}">`,
     ...suites,
     ...(run.conformance ? [renderConformanceSuite(run.conformance, run)] : []),
     '</testsuites>',
@@ -41,7 +42,7 @@ function renderConformanceSuite(report: ConformanceReport, run: RunReport): stri
 function renderSuite(file: FileReport, run: RunReport): string {
   const properties = { runId: run.runId, provider: run.provider, kubernetesVersion: run.kubernetesVersion, namespace: file.namespace }
   return [
-    `  <testsuite name="${escapeXml(file.recipe)}" file="${escapeXml(file.file)}" tests="${file.tests.length}" failures="${file.tests.filter((t) => t.status === 'failed').length}" errors="${file.errors.length ? 1 : 0}" skipped="${file.tests.filter((t) => t.status === 'skipped').length}" time="${seconds(file.durationMs)}" timestamp="${new Date(run.startedAt).toISOString()}">`,
+    `  <testsuite name="${escapeXml(file.recipe)}" file="${escapeXml(file.file)}" tests="${file.tests.length}" failures="${file.tests.filter((t) => t.status === 'failed').length}" errors="${file.errors.length ? 1 : 0}" skipped="${file.tests.filter((t) => t.status === 'skipped' || isUndecided(t)).length}" time="${seconds(file.durationMs)}" timestamp="${new Date(run.startedAt).toISOString()}">`,
     '    <properties>',
     ...Object.entries(properties).flatMap(([name, value]) => (value ? [`      <property name="${name}" value="${escapeXml(value)}"/>`] : [])),
     '    </properties>',
@@ -61,8 +62,20 @@ function renderCase(test: TestReport, file: FileReport): string {
       : test.flaky
         ? test.errors.map((e) => failure('flakyFailure', e))
         : []
-  const body = test.status === 'skipped' ? ['      <skipped/>'] : [...failures, `      <system-out>${escapeXml(systemOut(test))}</system-out>`]
+  const body = test.status === 'skipped' ? ['      <skipped/>'] : [...undecided(test), ...failures, `      <system-out>${escapeXml(systemOut(test))}</system-out>`]
   return [open, ...body, '    </testcase>'].join('\n')
+}
+
+/**
+ * An undecided test is a <skipped> with its claims as the message, not a property: every CI test
+ * view (GitLab, Jenkins, GitHub's test reporters) counts and lists skipped tests, none shows a
+ * custom property, and a skip is what it is: a claim neither passed nor failed. Its system-out
+ * stays (the test ran).
+ */
+function undecided(test: TestReport): string[] {
+  if (!isUndecided(test)) return []
+  const claims = undecidedClaims(test.timeline).map((c) => `${c.claim} (${c.why})`)
+  return [`      <skipped message="${escapeXml(`undecided: ${claims.join('; ')}`)}"/>`]
 }
 
 function renderFileError(file: FileReport): string {

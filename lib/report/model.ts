@@ -134,14 +134,44 @@ export function runCounts(run: Pick<RunReport, 'files' | 'conformance'>): Record
   return counts
 }
 
-/** Tests that passed only on a retry. */
-export function countFlaky(files: readonly FileReport[]): number {
-  return files.reduce((sum, file) => sum + file.tests.filter((t) => t.flaky).length, 0)
+/** The claims of a timeline that what was observed could not decide (s.timeline.undecided). */
+export function undecidedClaims(timeline: readonly TimelineEntry[]): Array<Extract<TimelineEntry, { type: 'undecided' }>> {
+  return timeline.flatMap((e) => (e.type === 'undecided' ? [e] : []))
 }
 
-/** "12 passed (1 flaky), 0 failed, 2 skipped": the line a run ends with. */
-export function summaryLine(counts: Record<TestStatus, number>, flaky: number): string {
-  return `${counts.passed} passed${flaky ? ` (${flaky} flaky)` : ''}, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`
+/**
+ * A test that passed but recorded a claim it could not decide: its verdict is "undecided", never a
+ * plain pass (summary line, report, JUnit, history). Derived from the timeline, so report.json
+ * files written before this verdict existed read alike. A failed test stays failed.
+ */
+export function isUndecided(test: Pick<TestReport, 'status' | 'timeline'>): boolean {
+  return test.status === 'passed' && undecidedClaims(test.timeline).length > 0
+}
+
+/** The passed tests that are no plain pass: flaky (passed on a retry) and undecided; one test may be both. */
+export interface PassMarks {
+  flaky: number
+  undecided: number
+}
+
+export function passMarks(files: readonly FileReport[]): PassMarks {
+  const tests = files.flatMap((f) => f.tests)
+  return { flaky: tests.filter((t) => t.flaky).length, undecided: tests.filter(isUndecided).length }
+}
+
+/**
+ * "12 passed (1 flaky, 2 undecided), 2 skipped, 0 failed": the line a run ends with. CI reads
+ * "N passed, N failed" from it (/^\d+ passed.*, \d+ failed$/): it starts with the passed count,
+ * whose marks follow in parentheses, and ends with the failed count.
+ */
+export function summaryLine(counts: Record<TestStatus, number>, marks: PassMarks): string {
+  const notes = [marks.flaky ? `${marks.flaky} flaky` : '', marks.undecided ? `${marks.undecided} undecided` : ''].filter(Boolean)
+  return `${counts.passed} passed${notes.length ? ` (${notes.join(', ')})` : ''}${counts.skipped ? `, ${counts.skipped} skipped` : ''}, ${counts.failed} failed`
+}
+
+/** With --strict an undecided test fails the run (exit code 1); otherwise it is shown, never counted as a failure. */
+export function strictVerdict(marks: PassMarks, strict: boolean): string | undefined {
+  return strict && marks.undecided ? `--strict: ${marks.undecided} undecided test(s) fail the run` : undefined
 }
 
 export function countByStatus(files: readonly FileReport[]): Record<TestStatus, number> {

@@ -4,14 +4,14 @@ export const PAGE_STYLE = `
 :root {
   --bg: #f7f8fa; --panel: #fff; --text: #1f2933; --muted: #6b7785; --line: #e3e7ec; --code-bg: #f3f5f8;
   --pass: #15803d; --pass-bg: #dcfce7; --fail: #b91c1c; --fail-bg: #fee2e2; --skip: #6b7280; --skip-bg: #eef0f3;
-  --flaky: #b45309; --flaky-bg: #fef3c7; --accent: #2563eb;
+  --flaky: #b45309; --flaky-bg: #fef3c7; --undecided: #6d28d9; --undecided-bg: #ede9fe; --accent: #2563eb;
   color-scheme: light dark;
 }
 @media (prefers-color-scheme: dark) {
   :root {
     --bg: #0f1419; --panel: #161c23; --text: #dbe2ea; --muted: #8b98a8; --line: #27313c; --code-bg: #0b1016;
     --pass: #4ade80; --pass-bg: #12301f; --fail: #f87171; --fail-bg: #3a1717; --skip: #9ca3af; --skip-bg: #252b33;
-    --flaky: #fbbf24; --flaky-bg: #3a2c0c; --accent: #60a5fa;
+    --flaky: #fbbf24; --flaky-bg: #3a2c0c; --undecided: #c4b5fd; --undecided-bg: #2a1a4a; --accent: #60a5fa;
   }
 }
 * { box-sizing: border-box; }
@@ -37,7 +37,7 @@ dl.facts dd { margin: 0; font-weight: 600; }
 .count.passed { background: var(--pass-bg); color: var(--pass); } .count.failed { background: var(--fail-bg); color: var(--fail); }
 .count.skipped { background: var(--skip-bg); color: var(--skip); }
 .pill { display: inline-block; font-size: 12px; font-weight: 600; padding: 1px 9px; border-radius: 999px; text-transform: uppercase; letter-spacing: .04em; }
-.pill.passed { background: var(--pass-bg); color: var(--pass); } .pill.flaky { background: var(--flaky-bg); color: var(--flaky); } .pill.failed { background: var(--fail-bg); color: var(--fail); }
+.pill.passed { background: var(--pass-bg); color: var(--pass); } .pill.flaky { background: var(--flaky-bg); color: var(--flaky); } .pill.undecided { background: var(--undecided-bg); color: var(--undecided); } .pill.failed { background: var(--fail-bg); color: var(--fail); }
 .pill.skipped, .pill.pending { background: var(--skip-bg); color: var(--skip); } .pill.interrupted { background: var(--flaky-bg); color: var(--flaky); }
 .badge { font-size: 12px; padding: 1px 8px; border-radius: 6px; white-space: nowrap; }
 .badge.flaky { background: var(--flaky-bg); color: var(--flaky); } .badge.failing { background: var(--fail-bg); color: var(--fail); }
@@ -62,7 +62,7 @@ details.test > summary .test-name { flex: 1; } details.test > summary .duration 
 .test-body { padding: 4px 18px 16px; border-top: 1px solid var(--line); }
 .history-row { display: flex; align-items: center; gap: 14px; margin: 10px 0; font-size: 13px; }
 .label { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; margin-right: 4px; }
-.dot.passed { fill: var(--pass); } .dot.flaky { fill: var(--flaky); } .dot.failed { fill: var(--fail); }
+.dot.passed { fill: var(--pass); } .dot.flaky { fill: var(--flaky); } .dot.undecided { fill: var(--undecided); } .dot.failed { fill: var(--fail); }
 .sparkline polyline { stroke: var(--accent); stroke-width: 1.5; }
 table.steps { margin: 12px 0; font-size: 14px; } table.steps td.gantt, table.steps th.gantt { width: 32%; }
 tr.failed td { color: var(--fail); }
@@ -70,8 +70,8 @@ tr.failed td { color: var(--fail); }
 .step-error { font-size: 12px; color: var(--fail); font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 section.failure { background: var(--fail-bg); border-radius: 8px; padding: 12px 14px; margin: 12px 0; }
 section.failure h4 { color: var(--fail); }
-section.undecided { background: var(--flaky-bg); border-radius: 8px; padding: 10px 14px; margin: 12px 0; }
-section.undecided h4 { color: var(--flaky); margin: 0 0 4px; }
+section.undecided { background: var(--undecided-bg); border-radius: 8px; padding: 10px 14px; margin: 12px 0; }
+section.undecided h4 { color: var(--undecided); margin: 0 0 4px; }
 .error + .error { margin-top: 12px; border-top: 1px dashed var(--fail); padding-top: 8px; }
 .error-headline { margin: 0 0 6px; font-weight: 600; white-space: pre-wrap; word-break: break-word; }
 .error-name { color: var(--fail); font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }

@@ -4,11 +4,11 @@ import { formatDuration, formatInstant } from './duration.js'
 import { anchorId, escapeHtml } from './escape.js'
 import { durationSparkline, flakeBadge, historyDots } from './history-view.js'
 import { DEFAULT_HISTORY_RUNS, testRuns, type HistoryRecord } from './history.js'
-import { countFlaky, runCounts, testTitle, type FileReport, type RunReport } from './model.js'
+import { passMarks, runCounts, testTitle, type FileReport, type PassMarks, type RunReport } from './model.js'
 import { PAGE_SCRIPT, PAGE_STYLE } from './page-assets.js'
 import { renderConformance } from './render-conformance.js'
 import { renderErrors } from './render-failure.js'
-import { renderTest, statusPill, testAnchor } from './render-test.js'
+import { renderTest, statusPill, testAnchor, verdictPills } from './render-test.js'
 
 export interface RenderOptions {
   /** Past runs, oldest first, including this one when it was recorded. */
@@ -48,7 +48,7 @@ export function renderReport(run: RunReport, options: RenderOptions = {}): strin
 
 function renderSummary(run: RunReport): string {
   const counts = runCounts(run)
-  const flaky = countFlaky(run.files)
+  const marks = passMarks(run.files)
   const nodeCount = (names: readonly string[] | undefined) => (names ? `<span title="${escapeHtml(names.join(', '))}">${names.length}</span>` : '<span class="muted">unknown</span>')
   const nodes = run.shards ? run.shards.map((s) => nodeCount(s.nodes)).join(' + ') : nodeCount(run.nodes)
   const facts: Array<[string, string]> = [
@@ -68,7 +68,7 @@ function renderSummary(run: RunReport): string {
     `<h1>kube-scenarios <span class="run-id">run ${escapeHtml(run.runId)}</span> ${statusPill(run.outcome)}</h1>`,
     '<div class="summary-grid">',
     `<dl class="facts">${facts.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join('')}</dl>`,
-    `<div class="counts">${(['passed', 'failed', 'skipped'] as const).map((s) => `<div class="count ${s}"><span class="n">${counts[s]}</span><span>${s}${s === 'passed' && flaky ? ` <span class="pill flaky">${flaky} flaky</span>` : ''}</span></div>`).join('')}</div>`,
+    `<div class="counts">${(['passed', 'failed', 'skipped'] as const).map((s) => `<div class="count ${s}"><span class="n">${counts[s]}</span><span>${s}${s === 'passed' ? markPills(marks) : ''}</span></div>`).join('')}</div>`,
     '</div>',
     run.unhandledErrors.length ? `<section class="failure"><h4>Errors outside any test</h4>${renderErrors(run.unhandledErrors)}</section>` : '',
     '</header>',
@@ -82,7 +82,7 @@ function renderOverview(files: readonly FileReport[], runsOf: (id: string) => Re
       const runs = runsOf(test.key)
       return [
         `<tr class="test-row ${test.status}">`,
-        `<td>${statusPill(test.status)}</td>`,
+        `<td>${verdictPills(test)}</td>`,
         `<td class="test-id"><a href="#${testAnchor(test.key)}">${escapeHtml(test.id || '–')}</a></td>`,
         `<td>${escapeHtml(testTitle(test))}</td>`,
         `<td class="num">${formatDuration(test.durationMs)}</td>`,
@@ -110,6 +110,11 @@ function renderFile(file: FileReport, runsOf: (id: string) => ReturnType<typeof 
     ...file.tests.map((test) => renderTest(test, runsOf(test.key))),
     '</section>',
   ].join('\n')
+}
+
+/** The passed tests that are no plain pass, each mark its own pill with its count (as in the summary line). */
+function markPills(marks: PassMarks): string {
+  return (['flaky', 'undecided'] as const).map((mark) => (marks[mark] ? ` <span class="pill ${mark}">${marks[mark]} ${mark}</span>` : '')).join('')
 }
 
 function recipeAnchor(recipe: string): string {

@@ -5,7 +5,7 @@ import { formatDuration } from './duration.js'
 import { anchorId, escapeHtml } from './escape.js'
 import { durationSparkline, flakeBadge, historyDots } from './history-view.js'
 import type { TestRun } from './history.js'
-import { testTitle, timelineStart, type StepReport, type TestReport } from './model.js'
+import { isUndecided, testTitle, timelineStart, undecidedClaims, type StepReport, type TestReport } from './model.js'
 import { renderErrors, renderEvidence } from './render-failure.js'
 import { timelineChart } from './timeline-chart.js'
 
@@ -14,10 +14,11 @@ const MAX_LISTED_ENTRIES = 400
 
 export function renderTest(test: TestReport, runs: readonly TestRun[]): string {
   const failed = test.status === 'failed'
-  const status = test.flaky ? 'flaky' : test.status
+  const undecided = isUndecided(test)
+  const status = undecided ? 'undecided' : test.flaky ? 'flaky' : test.status
   return [
-    `<details class="test ${status}" id="${testAnchor(test.key)}"${failed || test.flaky ? ' open' : ''}>`,
-    `<summary>${statusPill(status)}${test.id ? `<span class="test-id">${escapeHtml(test.id)}</span>` : ''}<span class="test-name">${escapeHtml(testTitle(test))}</span><span class="duration">${formatDuration(test.durationMs)}</span></summary>`,
+    `<details class="test ${status}" id="${testAnchor(test.key)}"${failed || test.flaky || undecided ? ' open' : ''}>`,
+    `<summary>${verdictPills(test)}${test.id ? `<span class="test-id">${escapeHtml(test.id)}</span>` : ''}<span class="test-name">${escapeHtml(testTitle(test))}</span><span class="duration">${formatDuration(test.durationMs)}</span></summary>`,
     '<div class="test-body">',
     `<div class="history-row"><span class="label">last runs</span>${historyDots(runs)}${durationSparkline(runs)}${flakeBadge(runs)}</div>`,
     renderUndecided(test.timeline),
@@ -33,6 +34,12 @@ export function renderTest(test: TestReport, runs: readonly TestRun[]): string {
 
 export function testAnchor(id: string): string {
   return anchorId('test', id)
+}
+
+/** A test's verdict as pills: its status, or for a pass that is none plain, undecided and/or flaky. */
+export function verdictPills(test: Pick<TestReport, 'status' | 'timeline' | 'flaky'>): string {
+  const marks = [isUndecided(test) ? 'undecided' : '', test.status === 'passed' && test.flaky ? 'flaky' : ''].filter(Boolean)
+  return (marks.length ? marks : [test.status]).map(statusPill).join('')
 }
 
 export function statusPill(status: string): string {
@@ -91,7 +98,7 @@ function renderAttempts(test: TestReport): string {
 }
 
 function renderUndecided(timeline: readonly TimelineEntry[]): string {
-  const claims = timeline.flatMap((e) => (e.type === 'undecided' ? [e] : []))
+  const claims = undecidedClaims(timeline)
   if (claims.length === 0) return ''
   const items = claims.map((c) => `<li><strong>${escapeHtml(c.claim)}</strong>: ${escapeHtml(c.why)}</li>`)
   return `<section class="undecided"><h4>Not decided by what was observed</h4><ul>${items.join('')}</ul></section>`

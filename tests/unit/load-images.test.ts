@@ -13,16 +13,20 @@ describe('loading images', () => {
     expect(formatBytes(1_350_000_000)).toBe('1.4 GB')
   })
 
-  test('k3s nodes import through their own ctr into k8s.io and take later archives from the agent images folder', () => {
-    expect(K3S_NODE_RUNTIME).toEqual({ ctr: ['ctr', '-n', 'k8s.io', 'images', 'import', '-'], archivesDir: '/var/lib/rancher/k3s/agent/images' })
-    expect(LOCAL_NODE_RUNTIME.archivesDir).toBe('/var/lib/kube-scenarios/images')
-  })
-
-  test('the offline node imports the archives it was given before its kubelet starts', () => {
+  // Whether the folders are the ones the nodes import from is proven where nodes run: a node added
+  // after a load runs the loaded image (scenarios/your-image.test.ts, on the provider of the run).
+  test('the offline node imports the archives it was given before its kubelet starts, as a running node imports a load', () => {
     const kubeNode = readFileSync(new URL('../../images/node/kube-node', import.meta.url), 'utf8')
     const importAt = kubeNode.indexOf('for archive in "$NODE_IMAGE_ARCHIVES_DIR"/*.tar')
     expect(importAt).toBeGreaterThan(0)
     expect(importAt).toBeLessThan(kubeNode.indexOf('say "containerd up, images in place"'))
+    // One import for both roads into a node (piped into a running one, from the folder into a
+    // joining one): the same namespace (the kubelet's) and options, or a later node lacks an image
+    // the others run.
+    const atStart = /^\s*(ctr .*images import.*) "\$archive"/m.exec(kubeNode.slice(importAt))?.[1]?.split(/\s+/)
+    expect(atStart).toEqual(LOCAL_NODE_RUNTIME.ctr.slice(0, -1))
+    expect(LOCAL_NODE_RUNTIME.ctr.at(-1), 'a running node reads the archive from stdin').toBe('-')
+    expect(K3S_NODE_RUNTIME.ctr.slice(0, 3), "k3s's CRI namespace").toEqual(['ctr', '-n', 'k8s.io'])
   })
 
   test('an image missing from Docker is named with what to build; a cluster not ours is refused with the reason', () => {

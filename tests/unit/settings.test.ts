@@ -1,10 +1,24 @@
 // One definition of every setting (lib/settings.ts): parsed once from flags and environment,
 // refused by name when bad, handed to vitest's workers through the environment and read back
 // alike, and listed in the README's table and the CLI help from that one definition.
+import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { DEFAULT_TIMEOUTS, SETTINGS, parseRunSettings, runSettings, settingsTable, toEnv } from '../../lib/settings.js'
+import { DEFAULT_TIMEOUTS, SETTINGS, parseRunSettings, runSettings, settingsTable, toEnv, type RunSettings } from '../../lib/settings.js'
+
+const REPOSITORY = path.join(import.meta.dirname, '../..')
+/** Settings whose default is decided elsewhere (kubectl's chain, the kubeconfig, PATH), so their documented default is prose. */
+const DECIDED_ELSEWHERE = new Set(['kubeconfig', 'kubectlConfigs', 'context', 'history', 'ingressUrl', 'chromium'])
+
+/** A parsed default as the help and the README write it. */
+function shown(value: RunSettings[keyof RunSettings]): string {
+  if (value === undefined) return 'none'
+  if (typeof value === 'boolean') return value ? '1' : '0'
+  if (typeof value === 'object' && !Array.isArray(value)) return Object.entries(value).map(([name, ms]) => `${name}=${(ms as number) / 1000}s`).join(',')
+  if (typeof value === 'string' && path.isAbsolute(value)) return path.relative(REPOSITORY, value)
+  return String(value)
+}
 
 const README = path.join(import.meta.dirname, '../../README.md')
 const TABLE = /(<!-- settings:[^\n]*-->\n)([\s\S]*?)(<!-- \/settings -->)/
@@ -25,7 +39,7 @@ describe('run settings', () => {
     expect(() => parseRunSettings({ shard: '3/2' })).toThrow(/--shard must be INDEX\/COUNT/)
     expect(() => runSettings({ KUBE_SCENARIOS_KEEP_NAMESPACES: 'yes' })).toThrow('KUBE_SCENARIOS_KEEP_NAMESPACES must be 1 or 0, not "yes"')
     expect(() => runSettings({ KUBE_SCENARIOS_TIMEOUTS: 'wait=soon' })).toThrow(/KUBE_SCENARIOS_TIMEOUTS must be NAME=DURATION pairs, DURATION like 90s/)
-    expect(() => runSettings({ KUBE_SCENARIOS_TIMEOUTS: 'forever=1s' })).toThrow(/NAME one of wait, retry, nodeStart, clusterReady, namespaceGone \("forever" is none\)/)
+    expect(() => runSettings({ KUBE_SCENARIOS_TIMEOUTS: 'forever=1s' })).toThrow(/NAME one of wait, retry, nodeStart, clusterReady, namespaceGone, exec, kubectl, http, podFetch, watchHistory, request, scenario, browser \("forever" is none\)/)
   })
 
   test('timeouts: each named one replaced, the others kept', () => {
@@ -37,7 +51,21 @@ describe('run settings', () => {
     expect(runSettings(toEnv(settings))).toEqual({ ...settings, kubectlConfigs: undefined })
   })
 
-  test("every setting is in the README's table, generated from the one definition", () => {
+  test('the help `kube-scenarios help` prints gives every setting its flag and the default a run without it gets', () => {
+    const help = spawnSync(process.execPath, ['bin/kube-scenarios.mjs', 'help'], { cwd: REPOSITORY, encoding: 'utf8', timeout: 60_000 })
+    expect(help.status, help.stderr).toBe(0)
+    // Parsed here, not read from the definition's text: a default changed in one place only shows.
+    const defaults = runSettings({})
+    for (const setting of SETTINGS) {
+      const line = help.stdout.split('\n').find((l) => l.trimStart().startsWith(`${setting.env} `))
+      expect(line, `${setting.env} is in the help`).toBeDefined()
+      if (setting.flag) expect(line, `${setting.env}'s flag`).toContain(`--${setting.flag}: `)
+      const documented = /\(default ([^)]*)\)$/.exec(line!)?.[1]
+      if (!DECIDED_ELSEWHERE.has(setting.key)) expect(documented, `${setting.env}'s documented default`).toBe(shown(defaults[setting.key]))
+    }
+  })
+
+  test("the README's table is generated from the one definition", () => {
     const readme = readFileSync(README, 'utf8')
     const table = `${settingsTable()}\n`
     if (process.env.UPDATE_README) writeFileSync(README, readme.replace(TABLE, (_all, open: string, _old, close: string) => `${open}${table}${close}`))

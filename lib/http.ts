@@ -2,7 +2,7 @@
 // KUBE_SCENARIOS_PUBLISH_ADDRESS) or forwarded (port-forwards on 127.0.0.1).
 import http from 'node:http'
 import { runSettings } from './settings.js'
-import { retryUntil } from './wait.js'
+import { retryUntil } from './retry.js'
 
 export interface HttpResponse {
   status: number

@@ -6,7 +6,7 @@ import type { Clients } from './api.js'
 import { loadedImages } from './cluster/control.js'
 import type { ClusterInfo } from './cluster/provider.js'
 import { runSettings } from './settings.js'
-import { SharedWatch, type ObservedObject } from './wait.js'
+import { SharedWatch, type ObservedObject } from './watch.js'
 
 /** Waiting reasons that mean the image will not arrive by itself. */
 export const IMAGE_PULL_FAILURE_REASONS: readonly string[] = ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']

@@ -4,7 +4,7 @@ import net from 'node:net'
 import { PassThrough, Writable } from 'node:stream'
 import type { Clients } from './api.js'
 import { runSettings } from './settings.js'
-import { retryUntil, type RetryOptions } from './wait.js'
+import { retryUntil, type RetryOptions } from './retry.js'
 
 export interface PodRef {
   namespace: string

@@ -15,7 +15,8 @@ import { startRun, type Run } from './cluster/run.js'
 import { runSettings } from './settings.js'
 import { NodeLostError, describeLoss } from './node-loss.js'
 import { ImagePullError, nodeImagesOf } from './image-pulls.js'
-import { ObservationGapError, describeSelection, waitFor, watchObjects, type Condition, type ObservationGap, type Selection, type WaitOptions, type WatchHandle, type WatchHandlers, type ObservedObject } from './wait.js'
+import { waitFor, type Condition, type WaitOptions } from './wait.js'
+import { ObservationGapError, describeSelection, watchObjects, type ObservationGap, type Selection, type WatchHandle, type WatchHandlers, type ObservedObject } from './watch.js'
 
 declare module 'vitest' {
   interface TaskMeta {

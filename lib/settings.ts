@@ -6,7 +6,6 @@
 import { isIP } from 'node:net'
 import path from 'node:path'
 import { DEFAULT_K3S_IMAGE } from '#images/lib/cluster-constants.mjs'
-import type { ShardOf } from './report/model.js'
 
 export const CLUSTER_CHOICES = ['auto', 'k3s', 'local', 'kubeconfig'] as const
 export type ClusterChoice = (typeof CLUSTER_CHOICES)[number]
@@ -119,6 +118,13 @@ function parseTimeouts(raw: Raw, name: string): Timeouts {
 }
 
 /** "2/3" -> { index: 2, count: 3 }; vitest's own --shard syntax. `name` is the flag or variable it came from. */
+/** One of the parts a run's files are split into (a CI runner each). */
+export interface ShardOf {
+  /** 1-based. */
+  index: number
+  count: number
+}
+
 export function parseShard(value: string, name = '--shard'): ShardOf {
   const match = /^(\d+)\/(\d+)$/.exec(value)
   const [index, count] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN]

@@ -2,7 +2,7 @@
 // no single snapshot shows (a Job created, then finished, then pruned; one deleted before the next
 // is created), and a wait on that sequence. Feed it from s.observe, started before the events.
 import { runSettings } from './settings.js'
-import { ObservationGapError, type ObservationGap, type ObservedObject, type Selection, type WatchEventType } from './wait.js'
+import { ObservationGapError, type ObservationGap, type ObservedObject, type Selection, type WatchEventType } from './watch.js'
 
 export interface HistoryEvent {
   /** When the event arrived (test process clock, ms). */

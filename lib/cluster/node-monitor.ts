@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream'
 import { getContainerRuntimeClient } from 'testcontainers'
 import { createClients, type Clients } from '../api.js'
 import { NODE_LOST_ANNOTATION, describeLoss, lossOf, type NodeLoss } from '../node-loss.js'
-import { watchObjects, type WatchHandle } from '../wait.js'
+import { watchObjects, type WatchHandle } from '../watch.js'
 import { NODE_LABEL, RUN_LABEL } from './provider.js'
 
 export interface NodeMonitor {

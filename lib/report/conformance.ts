@@ -2,7 +2,7 @@
 // read back, each spec the selection names sorted into its area and passed, failed (with ginkgo's
 // failure text) or skipped with a reason: the skip file's, the suite's own Skip message, or that
 // the run ended before it. None is left out silently.
-import type { TestStatus } from './model.js'
+import type { TestStatus } from './status.js'
 
 /** The label upstream gives conformance specs; it is also part of their names. */
 export const CONFORMANCE_LABEL = 'Conformance'

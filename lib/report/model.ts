@@ -1,10 +1,10 @@
 // What a run report shows, as plain serialisable data: collected once from vitest's results
 // (collect.ts), saved beside the report as report.json, rendered by pure functions.
+import type { TestStatus } from './status.js'
+import type { ShardOf } from '../settings.js'
 import type { Evidence } from '../evidence.js'
 import type { ConformanceReport } from './conformance.js'
 import type { TimelineEntry } from '../timeline.js'
-
-export type TestStatus = 'passed' | 'failed' | 'skipped'
 
 export interface RunReport {
   runId: string
@@ -26,12 +26,6 @@ export interface RunReport {
   shards?: ShardRun[]
   /** An upstream conformance run (kube-scenarios conformance), shown in its own section. */
   conformance?: ConformanceReport
-}
-
-export interface ShardOf {
-  /** 1-based. */
-  index: number
-  count: number
 }
 
 export interface ShardRun extends ShardOf {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { jobLifecycle, podRunInterval } from '../../lib/jobs.js'
-import type { ObservedObject } from '../../lib/wait.js'
+import type { ObservedObject } from '../../lib/watch.js'
 import { job } from './job-objects.js'
 import { WatchHistory } from '../../lib/watch-history.js'
 

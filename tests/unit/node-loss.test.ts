@@ -5,7 +5,8 @@ import { exitReason } from '../../lib/cluster/node-monitor.js'
 import { NODE_LOST_ANNOTATION, NodeLostError, describeLoss, lossOf } from '../../lib/node-loss.js'
 import { createClients } from '../../lib/api.js'
 import { podsReady } from '../../lib/conditions.js'
-import { WaitTimeoutError, waitFor, type ObservedObject } from '../../lib/wait.js'
+import { WaitTimeoutError, waitFor } from '../../lib/wait.js'
+import { type ObservedObject } from '../../lib/watch.js'
 import { startFakeApiServer } from './fake-api-server.js'
 
 const node = (name: string, extra: { annotations?: Record<string, string>; ready?: { status: string; message?: string; lastTransitionTime?: string } }): ObservedObject => ({

@@ -3,7 +3,7 @@
 // version (410) makes it re-list and report a gap. WatchHistory refuses to decide after a gap.
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { createClients } from '../../lib/api.js'
-import { ObservationGapError, watchObjects, type ObservationGap, type ObservedObject } from '../../lib/wait.js'
+import { ObservationGapError, watchObjects, type ObservationGap, type ObservedObject } from '../../lib/watch.js'
 import { WatchHistory } from '../../lib/watch-history.js'
 import { startFakeApiServer, type FakeApiServer } from './fake-api-server.js'
 

@@ -14,15 +14,15 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { getContainerRuntimeClient } from 'testcontainers'
 import { COLD_BUILD_STEP, readTimings } from '#images/lib/timings.mjs'
-import { createClients } from '../lib/api.js'
+import { createClients } from '../lib/api/client.js'
 import { kubeconfigForBorrowing } from '../lib/cluster/kubeconfig.js'
 import { MANAGED_LABEL } from '../lib/cluster/provider.js'
 import { startRun } from '../lib/cluster/run.js'
-import { watchObjects } from '../lib/watch.js'
+import { watchObjects } from '../lib/observe/watch.js'
 import type { RunReport } from '../lib/report/model.js'
 import { REPORT_DATA_FILE, savedRunFolders } from '../lib/report/report-files.js'
 import { readSelection } from '../bin/conformance-plan.js'
-import { childEnv, runSettings, toEnv, type RunSettings } from '../lib/settings.js'
+import { childEnv, runSettings, toEnv, type RunSettings } from '../lib/config/settings.js'
 
 /** Scenario files of the per-file cost row. */
 const MANY_FILES = 20

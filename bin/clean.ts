@@ -8,7 +8,7 @@ import path from 'node:path'
 import { getContainerRuntimeClient } from 'testcontainers'
 import { MANAGED_LABEL, RUN_LABEL, firstLine, runNetworkName } from '../lib/cluster/provider.js'
 import { kubeconfigFiles, loadKubeConfig } from '../lib/cluster/kubeconfig.js'
-import { parseRunSettings } from '../lib/settings.js'
+import { parseRunSettings } from '../lib/config/settings.js'
 
 export interface CleanOptions {
   /** Only this run's leftovers; default every run's (including a run in progress). */

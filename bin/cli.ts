@@ -6,7 +6,7 @@ import { startVitest } from 'vitest/node'
 import { completionScript } from './completion.js'
 import { checkReportInBrowser } from '../lib/report/browser-check.js'
 import { mergeShards, readShardReports } from '../lib/report/merge.js'
-import { exportSettings, parseRunSettings, runSettings, settingFlags, settingsHelp, type RunSettings } from '../lib/settings.js'
+import { exportSettings, parseRunSettings, runSettings, settingFlags, settingsHelp, type RunSettings } from '../lib/config/settings.js'
 import { countByStatus, passMarks, strictVerdict, summaryLine } from '../lib/report/model.js'
 import { LATEST_DIR, regenerateReport, writeRunReport } from '../lib/report/report-files.js'
 import { planRun, type RunPlan } from './run-plan.js'
@@ -160,7 +160,7 @@ export function buildProgram(done: (code: number) => void): Command {
   return program
 }
 
-/** Every setting's flag, with its description and default (lib/settings.ts: one definition). */
+/** Every setting's flag, with its description and default (lib/config/settings.ts: one definition). */
 function withSettingFlags(command: Command): Command {
   for (const setting of settingFlags()) command.addOption(new Option(setting.switch ? `--${setting.flag}` : `--${setting.flag} <value>`, `${setting.doc.replaceAll('`', '')} (default ${setting.defaultText.replaceAll('`', '')}; variable ${setting.env})`))
   return command

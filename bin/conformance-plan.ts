@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import YAML from 'yaml'
-import { IMAGES_DIR } from '../lib/package-root.js'
+import { IMAGES_DIR } from '../lib/config/package-root.js'
 import { CONFORMANCE_LABEL, focusOf, skipOf, type ConformanceSelection } from '../lib/report/conformance.js'
 
 /** The areas and the skip file. */

@@ -14,7 +14,7 @@ import { loadImages } from '../lib/cluster/control.js'
 import { describeLoad } from '../lib/cluster/images.js'
 import { NOT_OURS_TO_LOAD, heldClusterOf, kubeconfigForBorrowing, type HeldCluster } from '../lib/cluster/kubeconfig.js'
 import { startRun } from '../lib/cluster/run.js'
-import { childEnv, runSettings, type RunSettings } from '../lib/settings.js'
+import { childEnv, runSettings, type RunSettings } from '../lib/config/settings.js'
 
 export const HELD_DIR = path.join(CACHE_DIR, 'clusters')
 const STOP_TIMEOUT_MS = 120_000

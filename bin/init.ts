@@ -4,7 +4,7 @@
 import { cpSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { BASE_IMAGES } from '#images/lib/cluster-constants.mjs'
-import { PACKAGE_ROOT } from '../lib/package-root.js'
+import { PACKAGE_ROOT } from '../lib/config/package-root.js'
 
 const TEMPLATE_DIR = path.join(PACKAGE_ROOT, 'templates', 'project')
 // build:app takes the offline build's busybox where Docker has no busybox:1.36 and cannot pull it.

@@ -11,7 +11,7 @@ const source = path.join(root, 'bin', 'cli.ts')
 const compiled = path.join(root, 'dist', 'bin', 'cli.js')
 const inRepository = existsSync(source)
 // Before any dependency loads: on an unsupported Node they crash with stack traces.
-const { exitUnlessSupportedNode } = await import(path.join(root, inRepository ? 'lib' : 'dist/lib', 'supported-node.mjs'))
+const { exitUnlessSupportedNode } = await import(path.join(root, inRepository ? 'lib/config' : 'dist/lib/config', 'supported-node.mjs'))
 exitUnlessSupportedNode(path.join(root, 'package.json'))
 let code = 1
 if (!inRepository) {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { kubeconfigForBorrowing } from '../lib/cluster/kubeconfig.js'
-import { exportSettings, type RunSettings } from '../lib/settings.js'
+import { exportSettings, type RunSettings } from '../lib/config/settings.js'
 import { startRun } from '../lib/cluster/run.js'
 import { readHistory, type HistoryRecord } from '../lib/report/history.js'
 

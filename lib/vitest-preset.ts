@@ -6,9 +6,9 @@
 // "N passed, N failed" line); optionally a "unit" project run first.
 import path from 'node:path'
 import type { ViteUserConfig } from 'vitest/config'
-import { PACKAGE_ROOT } from './package-root.js'
-import { runSettings, toEnv } from './settings.js'
-import { exitUnlessSupportedNode } from './supported-node.mjs'
+import { PACKAGE_ROOT } from './config/package-root.js'
+import { runSettings, toEnv } from './config/settings.js'
+import { exitUnlessSupportedNode } from './config/supported-node.mjs'
 
 // vitest itself starts on older Node lines; the cluster's dependencies would then crash mid-run.
 exitUnlessSupportedNode(path.join(PACKAGE_ROOT, 'package.json'))

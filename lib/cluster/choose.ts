@@ -4,11 +4,11 @@
 // built before the run goes on. It says once which provider serves and why.
 import { spawn } from 'node:child_process'
 import path from 'node:path'
-import { IMAGES_DIR } from '../package-root.js'
+import { IMAGES_DIR } from '../config/package-root.js'
 import { k3sProvider } from './k3s.js'
 import { kubeconfigProvider } from './kubeconfig.js'
 import { localProvider } from './local.js'
-import type { RunSettings } from '../settings.js'
+import type { RunSettings } from '../config/settings.js'
 import type { ClusterProvider, ProviderName } from './provider.js'
 
 const PROVIDERS: Record<ProviderName, ClusterProvider> = { k3s: k3sProvider, local: localProvider, kubeconfig: kubeconfigProvider }

@@ -4,6 +4,10 @@
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Clients } from '../api/client.js'
+import { runSettings } from '../config/settings.js'
+import type { NodeImages } from '../observe/image-pulls.js'
 import type { ImageLoad } from './images.js'
 import type { ClusterInfo, RunningCluster } from './provider.js'
 
@@ -93,4 +97,23 @@ export async function loadedImages(info: Pick<ClusterInfo, 'controlUrl'>): Promi
 export async function addNode(info: ClusterInfo): Promise<string> {
   const { added } = await control(info, '/nodes/add')
   return added[0]!
+}
+
+/**
+ * What the nodes hold, for an image-pull remedy: what was loaded into the cluster (asked from the
+ * process that holds it), an offline cluster's overrides, and the images the Nodes report. Never
+ * throws: what cannot be asked within the `request` timeout is left out.
+ */
+export async function nodeImagesOf(clients: Clients, cluster: Pick<ClusterInfo, 'controlUrl' | 'imageOverrides'>): Promise<NodeImages> {
+  const bounded = <T>(asking: Promise<T>, none: T) => {
+    const cancel = new AbortController()
+    const timeout = sleep(runSettings().timeouts.request, none, { signal: cancel.signal, ref: false }).catch(() => none)
+    return Promise.race([asking.catch(() => none), timeout]).finally(() => cancel.abort())
+  }
+  const [loaded, nodes] = await Promise.all([
+    cluster.controlUrl ? bounded(loadedImages({ controlUrl: cluster.controlUrl }), []) : [],
+    bounded(clients.core.listNode().then(({ items }) => items), []),
+  ])
+  const reported = nodes.flatMap((node) => (node.status?.images ?? []).flatMap((image) => image.names ?? []))
+  return { loaded, overrides: cluster.imageOverrides, reported }
 }

@@ -5,7 +5,7 @@ import type { ClusterInfo } from './provider.js'
 import { loadImages } from './control.js'
 import { describeLoad } from './images.js'
 import { startRun, type Run } from './run.js'
-import { runSettings } from '../settings.js'
+import { runSettings } from '../config/settings.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -4,11 +4,11 @@
 // first, and k3s would advertise that address). Agents join by the server's address there.
 import { K3sContainer } from '@testcontainers/k3s'
 import { GenericContainer, ImageName, Network, Wait, getContainerRuntimeClient, type StartedNetwork, type StartedTestContainer } from 'testcontainers'
-import { createClients } from '../api.js'
-import { deploymentRolledOut, nodesReady } from '../conditions.js'
-import { waitFor } from '../wait.js'
+import { createClients } from '../api/client.js'
+import { deploymentRolledOut, nodesReady } from '../workloads/conditions.js'
+import { waitFor } from '../observe/wait.js'
 import { nodeClusterInfo, ADDONS_NEEDED_AT_ONCE, MAPPED_NODE_PORTS, MANAGED_LABEL, kubeconfigForHost, startNodes, type NodeCluster, NODE_LABEL, RUN_LABEL, firstLine, publishedOn, reachableHost, withCgroupNamespace, runNetworkName, type ClusterInfo, type ClusterProvider, type ClusterRequest, type RunningCluster } from './provider.js'
-import { DEFAULT_PUBLISH_ADDRESS, DEFAULT_TIMEOUTS, type Timeouts } from '../settings.js'
+import { DEFAULT_PUBLISH_ADDRESS, DEFAULT_TIMEOUTS, type Timeouts } from '../config/settings.js'
 import { K3S_NODE_RUNTIME, LoadedImages } from './images.js'
 
 /** Where Traefik, k3s's Ingress controller, listens inside the server node. */

@@ -8,7 +8,7 @@ import { homedir } from 'node:os'
 import path from 'node:path'
 import YAML from 'yaml'
 import { addNode, loadImages, loadedImages } from './control.js'
-import type { RunSettings } from '../settings.js'
+import type { RunSettings } from '../config/settings.js'
 import { MAPPED_NODE_PORTS, UnsupportedByProviderError, firstLine, type ClusterInfo, type ClusterProvider, type ProviderName, type RunningCluster } from './provider.js'
 
 /** Name of the kubeconfig extension in which `kube-scenarios up` describes the cluster it holds. */

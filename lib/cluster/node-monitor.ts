@@ -4,9 +4,9 @@
 // (lib/node-loss.ts). On any cluster it also says when a node stops reporting (Ready=Unknown).
 import type { Readable } from 'node:stream'
 import { getContainerRuntimeClient } from 'testcontainers'
-import { createClients, type Clients } from '../api.js'
-import { NODE_LOST_ANNOTATION, describeLoss, lossOf, type NodeLoss } from '../node-loss.js'
-import { watchObjects, type WatchHandle } from '../watch.js'
+import { createClients, type Clients } from '../api/client.js'
+import { NODE_LOST_ANNOTATION, describeLoss, lossOf, type NodeLoss } from '../observe/node-loss.js'
+import { watchObjects, type WatchHandle } from '../observe/watch.js'
 import { NODE_LABEL, RUN_LABEL } from './provider.js'
 
 export interface NodeMonitor {

@@ -9,7 +9,7 @@ import { serveClusterControl, type ControlServer } from './control.js'
 import { chooseProvider } from './choose.js'
 import { monitorNodes } from './node-monitor.js'
 import type { ClusterInfo, RunningCluster } from './provider.js'
-import type { RunSettings } from '../settings.js'
+import type { RunSettings } from '../config/settings.js'
 
 export interface RunOptions {
   /** false: `auto` never chooses the kubeconfig the settings name (a cluster of our own is wanted). */

@@ -11,7 +11,7 @@ import type { RunReport } from './model.js'
 import { CONFORMANCE_ANCHOR, SKIPS_ANCHOR, specAnchor } from './render-conformance.js'
 import { REPORT_DATA_FILE } from './report-files.js'
 import { testAnchor } from './render-test.js'
-import { runSettings } from '../settings.js'
+import { runSettings } from '../config/settings.js'
 
 export interface BrowserCheckOptions {
   /** Where the PNG goes. */

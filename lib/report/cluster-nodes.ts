@@ -2,8 +2,8 @@
 // the cluster while it still runs.
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { V1Node } from '@kubernetes/client-node'
-import { createClients } from '../api.js'
-import { runSettings } from '../settings.js'
+import { createClients } from '../api/client.js'
+import { runSettings } from '../config/settings.js'
 
 /** What a conformance submission says of each node. */
 export interface NodeDescription {

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { appendLineLockedSync, defaultWarn } from '#images/lib/state-files.mjs'
 import path from 'node:path'
 import { isUndecided, type RunReport } from './model.js'
-import { parseRunSettings } from '../settings.js'
+import { parseRunSettings } from '../config/settings.js'
 
 export interface HistoryRecord {
   runId: string

@@ -5,7 +5,7 @@ import path from 'node:path'
 import type { Reporter, SerializedError, TestCase, TestModule, TestRunEndReason } from 'vitest/node'
 import { clusterOf, collectRun } from './collect.js'
 import { writeRunReport } from './report-files.js'
-import { parseShard, runSettings } from '../settings.js'
+import { parseShard, runSettings } from '../config/settings.js'
 
 export interface HtmlReporterOptions {
   /** Folder of the run folders, `latest` and the default history; default KUBE_SCENARIOS_REPORT_DIR, else "reports". */

@@ -1,7 +1,7 @@
 // Shards into one run: `kube-scenarios run --shard i/n` runs a part of the files on its own
 // cluster and writes its report without recording it in the history; `report --merge` folds the
 // shards' report.json files into one report, one JUnit and one history record, as one run would.
-import type { ShardOf } from '../settings.js'
+import type { ShardOf } from '../config/settings.js'
 import { withUniqueKeys, type RunReport } from './model.js'
 import { readRunReport } from './report-files.js'
 

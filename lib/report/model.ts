@@ -1,10 +1,10 @@
 // What a run report shows, as plain serialisable data: collected once from vitest's results
 // (collect.ts), saved beside the report as report.json, rendered by pure functions.
 import type { TestStatus } from './status.js'
-import type { ShardOf } from '../settings.js'
-import type { Evidence } from '../evidence.js'
+import type { ShardOf } from '../config/settings.js'
+import type { Evidence } from '../record/evidence.js'
 import type { ConformanceReport } from './conformance.js'
-import type { TimelineEntry } from '../timeline.js'
+import type { TimelineEntry } from '../record/timeline.js'
 
 export interface RunReport {
   runId: string

@@ -1,7 +1,7 @@
 // A failed test's diagnostics: what was asserted (message and diff), what was awaited (a wait's
 // condition), and the evidence collected before the namespace went (Events, pod logs, objects).
 // All of it is cluster or test output: escaped, shown as preformatted text.
-import type { Evidence } from '../evidence.js'
+import type { Evidence } from '../record/evidence.js'
 import { escapeHtml, stripAnsi } from './escape.js'
 import type { ErrorReport } from './model.js'
 

@@ -1,6 +1,6 @@
 // One test of the report: a collapsible block with its status, recent history, named steps with
 // durations, diagnostics when it failed, its timeline chart and the raw timeline entries.
-import type { TimelineEntry } from '../timeline.js'
+import type { TimelineEntry } from '../record/timeline.js'
 import { formatDuration } from './duration.js'
 import { anchorId, escapeHtml } from './escape.js'
 import { durationSparkline, flakeBadge, historyDots } from './history-view.js'

@@ -8,7 +8,7 @@ import { DEFAULT_HISTORY_RUNS, appendHistory, historyFile, historyRecordOf, hist
 import { withUniqueKeys, type RunReport } from './model.js'
 import { renderJunit } from './junit.js'
 import { renderReport } from './render-report.js'
-import { runSettings } from '../settings.js'
+import { runSettings } from '../config/settings.js'
 
 export const REPORT_DATA_FILE = 'report.json'
 export const LATEST_DIR = 'latest'

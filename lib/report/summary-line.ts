@@ -3,7 +3,7 @@
 // readable at a glance. It counts as the HTML report does. With --strict (KUBE_SCENARIOS_STRICT)
 // an undecided test fails the run: vitest sets the exit code only for failures, never back to 0.
 import type { Reporter, SerializedError, TestModule } from 'vitest/node'
-import { runSettings } from '../settings.js'
+import { runSettings } from '../config/settings.js'
 import { collectFile } from './collect.js'
 import { countByStatus, passMarks, strictVerdict, summaryLine } from './model.js'
 

@@ -2,7 +2,7 @@
 // series as a line with its own scale, intervals (Job pod runs...) as bars, and cluster Events,
 // watch events and notes as markers; step boundaries cross all lanes. Hover shows details
 // (<title>). Pure: entries in, markup out; every text from the cluster is escaped.
-import type { TimelineEntry } from '../timeline.js'
+import type { TimelineEntry } from '../record/timeline.js'
 import { formatValue, linearScale, niceCeil, niceTicks } from './chart-scale.js'
 import { formatDuration, formatOffset } from './duration.js'
 import { escapeHtml } from './escape.js'

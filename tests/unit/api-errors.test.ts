@@ -1,6 +1,6 @@
 // A failed call through the typed clients reads like kubectl and keeps the API's Status.
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { ApiError, createClients, isNotFound } from '../../lib/api.js'
+import { ApiError, createClients, isNotFound } from '../../lib/api/client.js'
 import { startFakeApiServer, type FakeApiServer } from './fake-api-server.js'
 
 let server: FakeApiServer

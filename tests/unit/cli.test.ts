@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { buildProgram, main } from '../../bin/cli.js'
-import { SETTINGS } from '../../lib/settings.js'
+import { SETTINGS } from '../../lib/config/settings.js'
 
 /** What main printed on stdout and stderr, and its exit code. */
 async function cli(...argv: string[]) {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { ApiError } from '../../lib/api.js'
-import { FixtureError, describeRejection, overrideImages, parseFixture, resolveImage, type KubeObject } from '../../lib/fixtures.js'
+import { ApiError } from '../../lib/api/client.js'
+import { FixtureError, describeRejection, overrideImages, parseFixture, resolveImage, type KubeObject } from '../../lib/api/fixtures.js'
 
 const deployment = `apiVersion: apps/v1
 kind: Deployment

@@ -4,8 +4,8 @@
 // the tests slower, not wrong.
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import { afterEach, describe, expect, test, vi } from 'vitest'
-import { startHttpLoad } from '../../lib/load.js'
-import { Timeline } from '../../lib/timeline.js'
+import { startHttpLoad } from '../../lib/traffic/load.js'
+import { Timeline } from '../../lib/record/timeline.js'
 
 let server: Server | undefined
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())))

@@ -1,11 +1,11 @@
 // Pods that cannot get their image end a wait at once, naming the image, the node, the kubelet's
 // message and the remedy; a scenario that deploys a bad image on purpose can say so.
 import { describe, expect, test } from 'vitest'
-import { createClients } from '../../lib/api.js'
-import { deploymentRolledOut } from '../../lib/conditions.js'
-import { ImagePullError, normalizeImage, pullFailuresOf, pullRemedy } from '../../lib/image-pulls.js'
-import { WaitTimeoutError, waitFor } from '../../lib/wait.js'
-import { type ObservedObject } from '../../lib/watch.js'
+import { createClients } from '../../lib/api/client.js'
+import { deploymentRolledOut } from '../../lib/workloads/conditions.js'
+import { ImagePullError, normalizeImage, pullFailuresOf, pullRemedy } from '../../lib/observe/image-pulls.js'
+import { WaitTimeoutError, waitFor } from '../../lib/observe/wait.js'
+import { type ObservedObject } from '../../lib/observe/watch.js'
 import { startFakeApiServer } from './fake-api-server.js'
 
 const MESSAGE = 'failed to pull and unpack image "docker.io/library/myapp:dev": failed to resolve reference "docker.io/library/myapp:dev": dial tcp: lookup registry-1.docker.io: no such host'

@@ -1,5 +1,5 @@
 // A Job as a watch delivers it, for the unit tests of lib/jobs.ts and lib/watch-history.ts.
-import type { ObservedObject } from '../../lib/watch.js'
+import type { ObservedObject } from '../../lib/observe/watch.js'
 
 export const job = (name: string, uid: string, outcome?: 'Complete' | 'Failed'): ObservedObject => ({
   apiVersion: 'batch/v1',

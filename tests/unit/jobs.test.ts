@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest'
-import { jobLifecycle, podRunInterval } from '../../lib/jobs.js'
-import type { ObservedObject } from '../../lib/watch.js'
+import { jobLifecycle, podRunInterval } from '../../lib/workloads/jobs.js'
+import type { ObservedObject } from '../../lib/observe/watch.js'
 import { job } from './job-objects.js'
-import { WatchHistory } from '../../lib/watch-history.js'
+import { WatchHistory } from '../../lib/observe/watch-history.js'
 
 
 describe('jobLifecycle', () => {

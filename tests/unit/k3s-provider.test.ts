@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest'
 import YAML from 'yaml'
 import { K3sCluster, k3sAgentContainer, k3sServerContainer, versionOfK3sImage, type K3sDependencies } from '../../lib/cluster/k3s.js'
 import { kubeconfigForHost, startNodes } from '../../lib/cluster/provider.js'
-import { runSettings } from '../../lib/settings.js'
+import { runSettings } from '../../lib/config/settings.js'
 
 const network = { getName: () => 'kube-scenarios-run1', stop: vi.fn(async () => undefined) } as unknown as StartedNetwork & { stop: ReturnType<typeof vi.fn> }
 const settings = { network, labels: { 'kube-scenarios.dev/run': 'run1' } }

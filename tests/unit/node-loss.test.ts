@@ -2,11 +2,11 @@
 // the node controller's Ready=Unknown; and how a container's exit is described.
 import { describe, expect, test } from 'vitest'
 import { exitReason } from '../../lib/cluster/node-monitor.js'
-import { NODE_LOST_ANNOTATION, NodeLostError, describeLoss, lossOf } from '../../lib/node-loss.js'
-import { createClients } from '../../lib/api.js'
-import { podsReady } from '../../lib/conditions.js'
-import { WaitTimeoutError, waitFor } from '../../lib/wait.js'
-import { type ObservedObject } from '../../lib/watch.js'
+import { NODE_LOST_ANNOTATION, NodeLostError, describeLoss, lossOf } from '../../lib/observe/node-loss.js'
+import { createClients } from '../../lib/api/client.js'
+import { podsReady } from '../../lib/workloads/conditions.js'
+import { WaitTimeoutError, waitFor } from '../../lib/observe/wait.js'
+import { type ObservedObject } from '../../lib/observe/watch.js'
 import { startFakeApiServer } from './fake-api-server.js'
 
 const node = (name: string, extra: { annotations?: Record<string, string>; ready?: { status: string; message?: string; lastTransitionTime?: string } }): ObservedObject => ({

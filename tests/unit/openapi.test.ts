@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { resolveSchema, schemaAtPath, type OpenApiDocument } from '../../lib/openapi.js'
+import { resolveSchema, schemaAtPath, type OpenApiDocument } from '../../lib/api/openapi.js'
 
 // The shape Kubernetes publishes: object fields refer to components through a one-element allOf.
 const ref = (name: string) => ({ allOf: [{ $ref: `#/components/schemas/${name}` }], default: {} })

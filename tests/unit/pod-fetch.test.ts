@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { wgetOutcome } from '../../lib/pods.js'
+import { wgetOutcome } from '../../lib/traffic/pods.js'
 
 const failed = (stderr: string) => wgetOutcome({ stdout: '', stderr, exitCode: 1 })
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { formatValue, niceCeil, niceTicks } from '../../lib/report/chart-scale.js'
 import { timelineChart } from '../../lib/report/timeline-chart.js'
-import { Timeline } from '../../lib/timeline.js'
+import { Timeline } from '../../lib/record/timeline.js'
 
 /** A timeline of a rolling update under load: steps, two series, Job-like intervals, markers. */
 function syntheticTimeline() {

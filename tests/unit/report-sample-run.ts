@@ -1,7 +1,7 @@
 // A synthetic but realistic run for the report's tests: three recipes, passing, failing (a wait
 // timeout with evidence, an assertion with a diff) and skipped tests, with steps, numeric series,
 // Job pod intervals, watch events, cluster Events and notes, plus a few runs of history.
-import { Timeline } from '../../lib/timeline.js'
+import { Timeline } from '../../lib/record/timeline.js'
 import type { HistoryRecord } from '../../lib/report/history.js'
 import { stepsOf, timelineStart, type FileReport, type RunReport, type TestReport } from '../../lib/report/model.js'
 

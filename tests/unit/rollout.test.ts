@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { RollbackError, historyOf, planRollback, previousRevision, revisionAfterRollback, type DeploymentLike, type ReplicaSetLike } from '../../lib/rollout.js'
+import { RollbackError, historyOf, planRollback, previousRevision, revisionAfterRollback, type DeploymentLike, type ReplicaSetLike } from '../../lib/workloads/rollout.js'
 
 const owner = [{ uid: 'd-uid', controller: true }]
 function rs(name: string, revision: number, image: string, changeCause?: string): ReplicaSetLike {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { scaleDownVictims, type ScaleDownCandidate } from '../../lib/scale.js'
+import { scaleDownVictims, type ScaleDownCandidate } from '../../lib/workloads/scale.js'
 
 const now = 1_000_000
 /** The controller read its clock exactly then. */

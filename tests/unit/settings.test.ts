@@ -1,11 +1,11 @@
-// One definition of every setting (lib/settings.ts): parsed once from flags and environment,
+// One definition of every setting (lib/config/settings.ts): parsed once from flags and environment,
 // refused by name when bad, handed to vitest's workers through the environment and read back
 // alike, and listed in the README's table and the CLI help from that one definition.
 import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { DEFAULT_TIMEOUTS, SETTINGS, parseRunSettings, runSettings, settingsTable, toEnv, type RunSettings } from '../../lib/settings.js'
+import { DEFAULT_TIMEOUTS, SETTINGS, parseRunSettings, runSettings, settingsTable, toEnv, type RunSettings } from '../../lib/config/settings.js'
 
 const REPOSITORY = path.join(import.meta.dirname, '../..')
 /** Settings whose default is decided elsewhere (kubectl's chain, the kubeconfig, PATH), so their documented default is prose. */
@@ -70,6 +70,6 @@ describe('run settings', () => {
     const table = `${settingsTable()}\n`
     if (process.env.UPDATE_README) writeFileSync(README, readme.replace(TABLE, (_all, open: string, _old, close: string) => `${open}${table}${close}`))
     const current = TABLE.exec(readFileSync(README, 'utf8'))?.[2]
-    expect(current, 'README.md: the settings table differs from lib/settings.ts (UPDATE_README=1 npx vitest run tests/unit/settings.test.ts rewrites it)').toBe(table)
+    expect(current, 'README.md: the settings table differs from lib/config/settings.ts (UPDATE_README=1 npx vitest run tests/unit/settings.test.ts rewrites it)').toBe(table)
   })
 })

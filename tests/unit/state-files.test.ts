@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { runSettings } from '../../lib/settings.js'
+import { runSettings } from '../../lib/config/settings.js'
 import { describe, expect, it, vi } from 'vitest'
 
 const run = promisify(execFile)

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { requiredNode, unsupportedNodeLine } from '../../lib/supported-node.mjs'
+import { requiredNode, unsupportedNodeLine } from '../../lib/config/supported-node.mjs'
 
 const PACKAGE_JSON = path.join(import.meta.dirname, '../../package.json')
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { SurgeBound } from '../../lib/surge-bound.js'
-import type { ObservedObject } from '../../lib/watch.js'
+import { SurgeBound } from '../../lib/workloads/surge-bound.js'
+import type { ObservedObject } from '../../lib/observe/watch.js'
 
 let version = 100
 const rv = () => String(++version)

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { mergeWindows, percentile } from '../../lib/load.js'
-import { Timeline } from '../../lib/timeline.js'
+import { mergeWindows, percentile } from '../../lib/traffic/load.js'
+import { Timeline } from '../../lib/record/timeline.js'
 
 describe('Timeline', () => {
   test('records steps with their duration and outcome, and rethrows failures', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { job } from './job-objects.js'
-import { HistoryTimeoutError, WatchHistory } from '../../lib/watch-history.js'
+import { HistoryTimeoutError, WatchHistory } from '../../lib/observe/watch-history.js'
 
 
 describe('WatchHistory', () => {

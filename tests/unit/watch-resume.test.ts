@@ -2,9 +2,9 @@
 // a watch that ends resumes from the last resourceVersion without a gap, and only an expired
 // version (410) makes it re-list and report a gap. WatchHistory refuses to decide after a gap.
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
-import { createClients } from '../../lib/api.js'
-import { ObservationGapError, watchObjects, type ObservationGap, type ObservedObject } from '../../lib/watch.js'
-import { WatchHistory } from '../../lib/watch-history.js'
+import { createClients } from '../../lib/api/client.js'
+import { ObservationGapError, watchObjects, type ObservationGap, type ObservedObject } from '../../lib/observe/watch.js'
+import { WatchHistory } from '../../lib/observe/watch-history.js'
 import { startFakeApiServer, type FakeApiServer } from './fake-api-server.js'
 
 const pod = (name: string, resourceVersion: string, phase = 'Pending') =>

@@ -1,6 +1,6 @@
 // Events of objects, and failure evidence: the namespace's recent Events, logs of pods that are not ready, and a status
 // dump of its workloads. Collected before the namespace is deleted; a collector never throws.
-import type { Clients } from './api.js'
+import type { Clients } from '../api/client.js'
 
 export interface Evidence {
   events: string

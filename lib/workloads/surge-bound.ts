@@ -8,7 +8,7 @@
 // the bound, and every live pod above it belongs to a ReplicaSet whose size, at that instant, is
 // already below its live pods. Instants are resourceVersions: pods and ReplicaSets share one
 // sequence (etcd's revision, kine's id), so the two watches can be merged after the fact.
-import type { ObservedObject, Selection, WatchEventType } from './watch.js'
+import type { ObservedObject, Selection, WatchEventType } from '../observe/watch.js'
 
 /** One observation with more live pods than the bound. */
 export interface MomentAboveBound {

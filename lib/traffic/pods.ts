@@ -2,9 +2,9 @@
 import * as k8s from '@kubernetes/client-node'
 import net from 'node:net'
 import { PassThrough, Writable } from 'node:stream'
-import type { Clients } from './api.js'
-import { runSettings } from './settings.js'
-import { retryUntil, type RetryOptions } from './retry.js'
+import type { Clients } from '../api/client.js'
+import { runSettings } from '../config/settings.js'
+import { retryUntil, type RetryOptions } from '../observe/retry.js'
 
 export interface PodRef {
   namespace: string

@@ -1,7 +1,7 @@
 // Reading Jobs and their pods: how a Job ended, when a CronJob meant it to run, when each pod ran,
 // and a Job's life (created, finished, deleted) out of a recorded watch.
-import type { ObservedObject } from './watch.js'
-import type { HistoryEvent } from './watch-history.js'
+import type { ObservedObject } from '../observe/watch.js'
+import type { HistoryEvent } from '../observe/watch-history.js'
 
 export type JobOutcome = 'Complete' | 'Failed'
 

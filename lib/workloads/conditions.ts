@@ -1,7 +1,7 @@
 // Named conditions for waitFor: one general shape (selection + predicate), one line each.
-import { lossOf } from './node-loss.js'
-import type { Condition } from './wait.js'
-import type { ObservedObject, Selection } from './watch.js'
+import { lossOf } from '../observe/node-loss.js'
+import type { Condition } from '../observe/wait.js'
+import type { ObservedObject, Selection } from '../observe/watch.js'
 
 type Check<T> = (objects: ObservedObject[]) => T | undefined
 

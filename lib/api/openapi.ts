@@ -1,6 +1,6 @@
 // The cluster's own schema: its OpenAPI v3 documents (one per group-version, listed at
 // /openapi/v3), and the schema of a field path inside a kind, following $ref's.
-import type { Clients } from './api.js'
+import type { Clients } from './client.js'
 
 /** A JSON schema as the API server publishes it (the parts field lookups use). */
 export interface OpenApiSchema {

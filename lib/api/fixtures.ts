@@ -3,8 +3,8 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseAllDocuments } from 'yaml'
-import { ApiError, type Clients } from './api.js'
-import { runSettings } from './settings.js'
+import { ApiError, type Clients } from './client.js'
+import { runSettings } from '../config/settings.js'
 
 /** Where fixture paths are resolved: KUBE_SCENARIOS_FIXTURES (the vitest preset sets it), else ./fixtures of the project. */
 export const FIXTURES_DIR = runSettings().fixtures

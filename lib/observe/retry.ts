@@ -1,6 +1,6 @@
 // For what the API cannot watch (HTTP answers, metrics, logs): attempts until one succeeds or
 // the deadline passes. Everything the API can watch waits in wait.ts instead.
-import { runSettings } from './settings.js'
+import { runSettings } from '../config/settings.js'
 
 export interface RetryOptions {
   /** What is awaited, as a state phrase (for the timeout message). */

@@ -1,7 +1,7 @@
 // What happened to a selection, in order: every watch event kept, for claims about sequences that
 // no single snapshot shows (a Job created, then finished, then pruned; one deleted before the next
 // is created), and a wait on that sequence. Feed it from s.observe, started before the events.
-import { runSettings } from './settings.js'
+import { runSettings } from '../config/settings.js'
 import { ObservationGapError, type ObservationGap, type ObservedObject, type Selection, type WatchEventType } from './watch.js'
 
 export interface HistoryEvent {

@@ -5,8 +5,8 @@ import { execFile } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { UnsupportedByProviderError, type ClusterInfo } from './cluster/provider.js'
-import { runSettings } from './settings.js'
+import { UnsupportedByProviderError, type ClusterInfo } from './provider.js'
+import { runSettings } from '../config/settings.js'
 
 export interface KubectlResult {
   stdout: string

@@ -1,10 +1,10 @@
 // Waiting on the cluster: list + watch with a deadline, never sleeps or polling. A condition is a
 // value (what it waits for, plus a predicate evaluated on every watch event); a timeout reports
 // the condition, the last objects observed and the evidence the scenario collects.
-import type { Clients } from './api.js'
+import type { Clients } from '../api/client.js'
 import { ImagePullError, pullFailures } from './image-pulls.js'
 import { NodeLostError, dependentPods, followsNodeLosses, nodeLosses } from './node-loss.js'
-import { runSettings } from './settings.js'
+import { runSettings } from '../config/settings.js'
 import { describeSelection, summarizeObject, watchObjects, type ObservedObject, type Selection, type WatchHandle } from './watch.js'
 
 export interface Condition<T> {

@@ -1,7 +1,7 @@
 // Deployment rollouts as kubectl does them: set image / patch the pod template with a
 // change-cause, rollout history (ReplicaSets by revision), rollback to a revision or the previous.
-import type { Clients } from './api.js'
-import { resolveImage } from './fixtures.js'
+import type { Clients } from '../api/client.js'
+import { resolveImage } from '../api/fixtures.js'
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision'
 export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause'

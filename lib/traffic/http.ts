@@ -1,8 +1,8 @@
 // HTTP probes from the test process, to what a run published (its mapped ports, at
 // KUBE_SCENARIOS_PUBLISH_ADDRESS) or forwarded (port-forwards on 127.0.0.1).
 import http from 'node:http'
-import { runSettings } from './settings.js'
-import { retryUntil } from './retry.js'
+import { runSettings } from '../config/settings.js'
+import { retryUntil } from '../observe/retry.js'
 
 export interface HttpResponse {
   status: number

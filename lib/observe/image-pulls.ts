@@ -1,11 +1,7 @@
 // Pods that cannot get their image: the kubelet says so within seconds (ErrImagePull,
 // ImagePullBackOff, InvalidImageName), so a wait on pods of such a namespace fails then with the
 // image, the node, the kubelet's message and what to do, instead of at its timeout.
-import { setTimeout as sleep } from 'node:timers/promises'
-import type { Clients } from './api.js'
-import { loadedImages } from './cluster/control.js'
-import type { ClusterInfo } from './cluster/provider.js'
-import { runSettings } from './settings.js'
+import type { Clients } from '../api/client.js'
 import { SharedWatch, type ObservedObject } from './watch.js'
 
 /** Waiting reasons that mean the image will not arrive by itself. */
@@ -145,25 +141,6 @@ export class ImagePullError extends Error {
     )
     this.name = 'ImagePullError'
   }
-}
-
-/**
- * What the nodes hold, for an image-pull remedy: what was loaded into the cluster (asked from the
- * process that holds it), an offline cluster's overrides, and the images the Nodes report. Never
- * throws: what cannot be asked within the `request` timeout is left out.
- */
-export async function nodeImagesOf(clients: Clients, cluster: Pick<ClusterInfo, 'controlUrl' | 'imageOverrides'>): Promise<NodeImages> {
-  const bounded = <T>(asking: Promise<T>, none: T) => {
-    const cancel = new AbortController()
-    const timeout = sleep(runSettings().timeouts.request, none, { signal: cancel.signal, ref: false }).catch(() => none)
-    return Promise.race([asking.catch(() => none), timeout]).finally(() => cancel.abort())
-  }
-  const [loaded, nodes] = await Promise.all([
-    cluster.controlUrl ? bounded(loadedImages({ controlUrl: cluster.controlUrl }), []) : [],
-    bounded(clients.core.listNode().then(({ items }) => items), []),
-  ])
-  const reported = nodes.flatMap((node) => (node.status?.images ?? []).flatMap((image) => image.names ?? []))
-  return { loaded, overrides: cluster.imageOverrides, reported }
 }
 
 type FailureListener = (failures: ImagePullFailure[]) => void

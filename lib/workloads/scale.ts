@@ -1,5 +1,5 @@
 // Scaling through the scale subresource, with kubectl's `--current-replicas` precondition.
-import { ApiError, type Clients } from './api.js'
+import { ApiError, type Clients } from '../api/client.js'
 
 export type ScalableKind = 'Deployment' | 'StatefulSet' | 'ReplicaSet'
 

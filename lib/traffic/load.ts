@@ -6,10 +6,10 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { CACHE_DIR } from '#images/lib/paths.mjs'
 import { withFileLock } from '#images/lib/state-files.mjs'
-import type { Clients } from './api.js'
-import { applyFixtures, type KubeObject } from './fixtures.js'
-import { runSettings } from './settings.js'
-import type { Timeline } from './timeline.js'
+import type { Clients } from '../api/client.js'
+import { applyFixtures, type KubeObject } from '../api/fixtures.js'
+import { runSettings } from '../config/settings.js'
+import type { Timeline } from '../record/timeline.js'
 
 /** One interval of load: what was sent and how it went. */
 export interface LoadSample {

@@ -2,8 +2,8 @@
 // transient API errors), one shared watch per selection for the waits of a process, and the gap a
 // claim cannot see across.
 import * as k8s from '@kubernetes/client-node'
-import type { Clients } from './api.js'
-import type { KubeObject } from './fixtures.js'
+import type { Clients } from '../api/client.js'
+import type { KubeObject } from '../api/fixtures.js'
 
 /** Which objects a condition observes. */
 export interface Selection {

@@ -2,7 +2,7 @@
 // reason instead of at its timeout. A node is lost when the run that owns its container saw the
 // container exit (it annotates the Node: NODE_LOST_ANNOTATION), or when the node controller marks
 // it Ready=Unknown (its kubelet stopped posting status: what a borrowed cluster shows).
-import type { Clients } from './api.js'
+import type { Clients } from '../api/client.js'
 import { SharedWatch, type ObservedObject, type Selection } from './watch.js'
 
 /** Set on a Node by the run that owns its container, when that container exits: JSON NodeLoss minus the name. */

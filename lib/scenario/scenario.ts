@@ -15,7 +15,8 @@ import { startRun, type Run } from '../cluster/run.js'
 import { runSettings } from '../config/settings.js'
 import { NodeLostError, describeLoss } from '../observe/node-loss.js'
 import { ImagePullError } from '../observe/image-pulls.js'
-import { waitFor, type Condition, type WaitOptions } from '../observe/wait.js'
+import { defaultWarn } from '#images/lib/state-files.mjs'
+import { WaitTimeoutError, waitFor, type Condition, type WaitOptions } from '../observe/wait.js'
 import { ObservationGapError, describeSelection, watchObjects, type ObservationGap, type Selection, type WatchHandle, type WatchHandlers, type ObservedObject } from '../observe/watch.js'
 
 declare module 'vitest' {
@@ -193,7 +194,7 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
     // the namespace controller's sweep of the emptied namespace (~5 s) goes on without us. The
     // inner loop (`kube-scenarios dev`) runs one file at a time and wants its result now.
     if (settings.dev) return
-    await waitFor(api, resourcesGone({ apiVersion: 'v1', kind: 'Pod', namespace }, `the pods of namespace ${namespace}`), { timeoutMs: settings.timeouts.namespaceGone }).catch(() => undefined)
+    await awaitPodsGone(api, namespace, settings.timeouts.namespaceGone)
   })
 
   const applyDocuments = async (documents: FixtureDocument[]) => {
@@ -293,6 +294,18 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
     },
   }
   return scenario
+}
+
+/**
+ * Waits for a namespace's pods to be gone after its file. When they are not within `timeoutMs`
+ * (the `namespaceGone` timeout), one warning line names the namespace and what was left; the run
+ * goes on (its tests are over).
+ */
+export async function awaitPodsGone(api: Clients, namespace: string, timeoutMs: number, warn: (line: string) => void = defaultWarn): Promise<void> {
+  await waitFor(api, resourcesGone({ apiVersion: 'v1', kind: 'Pod', namespace }, `the pods of namespace ${namespace}`), { timeoutMs }).catch((error: unknown) => {
+    const left = error instanceof WaitTimeoutError ? (error.explanation ?? 'pods') : `pods it could not watch (${(error as Error).message})`
+    warn(`namespace ${namespace}: ${left} still there ${timeoutMs / 1000} s after its file ended (timeouts namespaceGone); the run goes on`)
+  })
 }
 
 /** The id of the test whose body is running, for tests declared with s.test. */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect } from 'vitest'
 import { $ } from 'zx'
-import { ImagePullError, addNode, deletePod, deploymentRolledOut, loadImages, nodePortUrlOf, podsReady, useScenario, waitForHttp, type KubeObject } from '../lib/index.js'
+import { ImagePullError, addNode, deletePod, deploymentRolledOut, loadImages, podsReady, useScenario, waitForHttp, type KubeObject } from '../lib/index.js'
 import { BASE_IMAGES } from '#images/lib/cluster-constants.mjs'
 
 const APP_IMAGE = 'kube-scenarios-example/own-app:dev'
@@ -82,11 +82,10 @@ describe('your-image', () => {
     const loads = await s.step(`load ${APP_IMAGE} into the cluster`, () => loadImages(s.cluster, [APP_IMAGE]))
     expect(loads.map((l) => l.image)).toEqual([APP_IMAGE])
     expect(loads[0]!.bytes).toBeGreaterThan(0)
-    await s.step('apply own-app (Deployment + NodePort Service)', () => s.apply('your-image/app.yaml'))
+    await s.step('apply own-app (Deployment + ClusterIP Service)', () => s.apply('your-image/app.yaml'))
     await s.step('wait for the rollout', () => s.waitFor(deploymentRolledOut(s.namespace, 'own-app')))
-    const page = await s.step('GET its NodePort', () =>
-      waitForHttp(nodePortUrlOf(s.cluster, 30089), (r) => r.status === 200, { description: 'own-app answers on its NodePort', timeoutMs: 30_000 }),
-    )
+    const url = await s.step('a URL for Service own-app, port 80', () => s.serviceUrl('own-app', 80))
+    const page = await s.step('GET the Service', () => waitForHttp(url, (r) => r.status === 200, { description: 'own-app answers through its Service', timeoutMs: 30_000 }))
     expect(page.body).toContain(PAGE)
     // Loading it again finds it there: nothing is copied twice.
     expect((await loadImages(s.cluster, [APP_IMAGE])).every((l) => l.already)).toBe(true)

@@ -12,7 +12,7 @@ export { SurgeBound, describeMoment, type SurgeVerdict, type MomentAboveBound } 
 export { deletePod, exec, logs, portForward, type PortForward } from './traffic/pods.js'
 export { kubectl, parseRolloutHistory, type KubectlResult } from './cluster/kubectl.js'
 export { httpGet, waitForHttp, type HttpResponse } from './traffic/http.js'
-export { startHttpLoad, startLoadGenerator, withLoadTurn, type LoadResult, type LoadSample, type Window } from './traffic/load.js'
+export { failuresOfTheService, startHttpLoad, startLoadGenerator, withLoadTurn, type LoadResult, type LoadSample, type Window } from './traffic/load.js'
 export { addNode, ensureNodes, loadImages } from './cluster/control.js'
 export { ImageNotBuiltError, type ImageLoad } from './cluster/images.js'
 export { kubeconfigForBorrowing } from './cluster/kubeconfig.js'

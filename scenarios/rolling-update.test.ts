@@ -10,6 +10,7 @@ import {
   rollback,
   rolloutHistory,
   setImage,
+  failuresOfTheService,
   startHttpLoad,
   withLoadTurn,
   useScenario,
@@ -294,7 +295,18 @@ describe.concurrent('rolling-update', () => {
     s.timeline.note(`rolling: ${rolling.requests} requests, ${rolling.errors} errors, ${rolling.non2xx} non-2xx, p50 ${Math.round(rolling.latency.p50Ms)} ms, p99 ${Math.round(rolling.latency.p99Ms)} ms`)
     s.timeline.note(`recreate: ${recreate.requests} requests, ${recreate.errors} errors, ${recreate.non2xx} non-2xx, outage ${Math.round(recreate.outageMs)} ms`)
     expect(rolling.requests).toBeGreaterThan(100)
-    expect({ errors: rolling.errors, non2xx: rolling.non2xx }, JSON.stringify(rolling.errorCauses)).toEqual({ errors: 0, non2xx: 0 })
+    // Requests that timed out while this machine itself stalled cannot tell a stalled Service from
+    // a stalled machine: undecided, never failed or passed on them. Every other failure counts.
+    const stalled = rolling.failures.length - failuresOfTheService(rolling).length
+    if (stalled > 0 && failuresOfTheService(rolling).length === 0) {
+      const stallMs = rolling.stallWindows.reduce((sum, w) => sum + w.to - w.from, 0)
+      s.timeline.undecided(
+        'a RollingUpdate with readiness serves every request',
+        `${stalled} request(s) timed out, each while this machine stalled (the load generator's own timers ran late ${rolling.stallWindows.length} time(s), ${Math.round(stallMs)} ms in all): the Service or the machine, what was observed cannot tell`,
+      )
+    } else {
+      expect({ errors: rolling.errors, non2xx: rolling.non2xx }, JSON.stringify(rolling.errorCauses)).toEqual({ errors: 0, non2xx: 0 })
+    }
     expect(recreate.errors + recreate.non2xx).toBeGreaterThan(0)
     expect(recreate.outageMs).toBeGreaterThan(0)
   })

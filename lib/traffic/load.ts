@@ -37,11 +37,22 @@ export interface LoadResult {
   samples: LoadSample[]
   /** Failed requests by cause (ECONNREFUSED, ECONNRESET, timeout...), for the report and messages. */
   errorCauses: Record<string, number>
+  /** Each failed request: its span and cause (an HTTP status for a non-2xx answer). */
+  failures: Array<Window & { cause: string }>
   /** When requests failed: the spans of failed requests (errors or non-2xx), overlapping ones merged. */
   outageWindows: Window[]
   /** Total length of the outage windows. */
   outageMs: number
+  /**
+   * When this process itself stalled (its timers ran STALL_MS or more late): the machine, not the
+   * Service, was slow then. Failed requests inside such a window cannot be blamed on either.
+   */
+  stallWindows: Window[]
 }
+
+/** A timer this late means the load generator (so the machine) stalled. */
+export const STALL_MS = 300
+const STALL_PROBE_MS = 100
 
 export interface HttpLoadOptions {
   url: string
@@ -83,7 +94,7 @@ export function startHttpLoad(options: HttpLoadOptions): LoadHandle {
   const prefix = options.seriesPrefix ?? 'load'
   const all: number[] = []
   const samples: LoadSample[] = []
-  const failures: Window[] = []
+  const failures: Array<Window & { cause: string }> = []
   let window = { latencies: [] as number[], errors: 0, non2xx: 0 }
   const totals = { requests: 0, errors: 0, non2xx: 0 }
   const errorCauses: Record<string, number> = {}
@@ -95,7 +106,7 @@ export function startHttpLoad(options: HttpLoadOptions): LoadHandle {
       errorCauses[outcome.error] = (errorCauses[outcome.error] ?? 0) + 1
       window.errors++
       totals.errors++
-      failures.push(span)
+      failures.push({ ...span, cause: outcome.error })
       return
     }
     window.latencies.push(outcome.durationMs)
@@ -103,7 +114,7 @@ export function startHttpLoad(options: HttpLoadOptions): LoadHandle {
     if (outcome.status < 200 || outcome.status >= 300) {
       window.non2xx++
       totals.non2xx++
-      failures.push(span)
+      failures.push({ ...span, cause: `HTTP ${outcome.status}` })
     }
   }
   const flush = () => {
@@ -127,16 +138,20 @@ export function startHttpLoad(options: HttpLoadOptions): LoadHandle {
   }
   const driver = options.connectionPerRequest ? startPerRequestLoad(options, record) : startAutocannonLoad(options, record)
   const timer = setInterval(flush, sampleIntervalMs)
+  const stalls = probeStalls()
 
   return {
     async stop() {
       clearInterval(timer)
+      const stallWindows = stalls.stop()
       await driver.stop()
       flush()
       const outageWindows = mergeWindows(failures, OUTAGE_JOIN_MS)
       return {
         ...totals,
         errorCauses,
+        failures,
+        stallWindows,
         latency: { p50Ms: percentile(all, 50), p90Ms: percentile(all, 90), p99Ms: percentile(all, 99), maxMs: Math.max(0, ...all) },
         samples,
         outageWindows,
@@ -144,6 +159,36 @@ export function startHttpLoad(options: HttpLoadOptions): LoadHandle {
       }
     },
   }
+}
+
+/** A timer every STALL_PROBE_MS; each time it runs STALL_MS or more late is a stall window. */
+function probeStalls(): { stop(): Window[] } {
+  const windows: Window[] = []
+  let last = performance.now()
+  const check = () => {
+    const now = performance.now()
+    const lateMs = now - last - STALL_PROBE_MS
+    if (lateMs >= STALL_MS) windows.push({ from: Date.now() - lateMs, to: Date.now() })
+    last = now
+  }
+  const probe = setInterval(check, STALL_PROBE_MS)
+  return {
+    stop() {
+      clearInterval(probe)
+      // A stall just before the stop has not met its timer yet.
+      check()
+      return windows
+    },
+  }
+}
+
+/**
+ * The failed requests the Service alone answers for. A request that timed out while this machine
+ * stalled could have been the machine's doing; an answer (any HTTP status) or a refusal is the
+ * Service's whatever the machine did.
+ */
+export function failuresOfTheService(result: Pick<LoadResult, 'failures' | 'stallWindows'>): Array<Window & { cause: string }> {
+  return result.failures.filter((f) => !(/timed?\s?out/i.test(f.cause) && result.stallWindows.some((s) => s.from <= f.to && f.from <= s.to)))
 }
 
 /** autocannon over keep-alive connections: the most requests per second from one process. */

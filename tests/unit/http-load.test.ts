@@ -4,7 +4,7 @@
 // the tests slower, not wrong.
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import { afterEach, describe, expect, test, vi } from 'vitest'
-import { startHttpLoad } from '../../lib/traffic/load.js'
+import { STALL_MS, failuresOfTheService, startHttpLoad } from '../../lib/traffic/load.js'
 import { Timeline } from '../../lib/record/timeline.js'
 
 let server: Server | undefined
@@ -88,3 +88,36 @@ test('a request unanswered for requestTimeoutMs counts as a timeout error, and i
   // Each timed-out request waited at least its 100 ms; one connection, so they never overlap.
   expect(result.outageMs).toBeGreaterThanOrEqual(result.errors * 100)
 }, 60_000)
+
+describe('a stalled machine is not a stalled Service', () => {
+  test('the load records when its own process stalled: a 700 ms block of the event loop is one stall window', async () => {
+    const { url, seen } = await serve((response) => response.end('ok'))
+    const load = startHttpLoad({ url, connections: 1, connectionPerRequest: true })
+    await until('some requests answered', () => seen.requests >= 5)
+    const blockedFrom = Date.now()
+    while (Date.now() - blockedFrom < 700) {
+      // what a starved process looks like from inside: its timers cannot run
+    }
+    const blockedTo = Date.now()
+    await until('answered again', () => seen.requests >= 10)
+    const result = await load.stop()
+    expect(result.stallWindows).toHaveLength(1)
+    const [stall] = result.stallWindows
+    expect(stall!.to - stall!.from).toBeGreaterThanOrEqual(STALL_MS)
+    expect(stall!.from).toBeLessThanOrEqual(blockedTo)
+    expect(stall!.to).toBeGreaterThanOrEqual(blockedTo)
+  })
+
+  test('only a timeout inside a stall is excused; a refusal, an HTTP error or a timeout outside any stall is the Service\'s', () => {
+    const stallWindows = [{ from: 1000, to: 1600 }]
+    const failures = [
+      { from: 500, to: 2500, cause: 'timeout' }, // spans the stall: excused
+      { from: 1100, to: 1200, cause: 'ECONNREFUSED' }, // inside it, but a refusal is an answer
+      { from: 1200, to: 1300, cause: 'HTTP 503' },
+      { from: 3000, to: 5000, cause: 'timeout' }, // no stall then
+    ]
+    expect(failuresOfTheService({ failures, stallWindows }).map((f) => f.cause)).toEqual(['ECONNREFUSED', 'HTTP 503', 'timeout'])
+    expect(failuresOfTheService({ failures: failures.slice(0, 1), stallWindows })).toEqual([])
+    expect(failuresOfTheService({ failures: failures.slice(0, 1), stallWindows: [] })).toHaveLength(1)
+  })
+})

@@ -28,8 +28,8 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
       run failed.
   kube-scenarios conformance [--cluster local|kubeconfig] [--kubeconfig FILE] [--nodes N]
                              [--parallel N] [--areas NAME,...] [--focus REGEX] [--report DIR]
-      Runs every upstream Kubernetes e2e [Conformance] spec of the cluster's release (424 in
-      v1.34) against the offline cluster (default; --nodes, default 2: the scheduling,
+      Runs every upstream Kubernetes e2e [Conformance] spec of the cluster's release (462 in
+      v1.37) against the offline cluster (default; --nodes, default 2: the scheduling,
       DaemonSet and architecture specs need two schedulable nodes) or a kubeconfig's: the
       parallel specs on --parallel ginkgo processes (default two per core, at most 4), then
       the [Serial] ones alone. --areas picks areas or a subset of images/e2e/conformance.yaml

@@ -11,14 +11,13 @@ import { nodeClusterInfo, ADDONS_NEEDED_AT_ONCE, MAPPED_NODE_PORTS, MANAGED_LABE
 import { DEFAULT_PUBLISH_ADDRESS, DEFAULT_TIMEOUTS, type Timeouts } from '../settings.js'
 import { K3S_NODE_RUNTIME, LoadedImages } from './images.js'
 
-/** Pinned k3s release (Kubernetes 1.34, like the offline cluster). */
 const TRAEFIK_HTTP_PORT = 80
 const K3S_API_PORT = 6443
 const SERVER_NAME = 'k3s-server'
 /** Add-ons the scenarios use from their first step: DNS and the Ingress controller (Traefik). */
 
 /**
- * The Kubernetes version a k3s image tag names ("rancher/k3s:v1.34.1-k3s1" -> "v1.34.1+k3s1",
+ * The Kubernetes version a k3s image tag names ("rancher/k3s:v1.37.2-k3s1" -> "v1.37.2+k3s1",
  * as the API reports it); undefined for a digest or a tag that names no version. A registry's
  * port is not a tag.
  */

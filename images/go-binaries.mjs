@@ -94,7 +94,18 @@ export const GO_PROGRAMS = [
   // packages they share (client-go, apimachinery, grpc...) compile once: later groups find them in
   // Go's build cache. Kubernetes first: it is the largest.
   { name: 'coredns', module: 'go', packages: ['./cmd/coredns'], typicalS: 27 },
-  { name: 'metrics-server', module: 'go', packages: ['sigs.k8s.io/metrics-server/cmd/metrics-server'], typicalS: 26 },
+  {
+    name: 'metrics-server',
+    module: 'go',
+    packages: ['sigs.k8s.io/metrics-server/cmd/metrics-server'],
+    // v0.8.1's generated OpenAPI definitions are keyed by Go type path; the apiserver library of
+    // Kubernetes 1.35+ looks them up by OpenAPI model name (OpenAPIModelName) and metrics-server
+    // panics at start. The stand-in is openapi-gen's output for the types in this graph (its
+    // kube-openapi, k8s.io/metrics v0.37.2), run as metrics-server's Makefile runs it: the same
+    // file as metrics-server v0.9.0's.
+    patch: { 'sigs.k8s.io/metrics-server': { 'pkg/api/generated/openapi/zz_generated.openapi.go': 'metrics-server/zz_generated.openapi.go' } },
+    typicalS: 26,
+  },
   // kube-router's NetworkPolicy controller alone, as k3s runs it (images/go/cmd/kube-router-netpol).
   { name: 'kube-router', module: 'go', packages: ['./cmd/kube-router-netpol'], typicalS: 19 },
   { name: 'local-path-provisioner', module: 'go', packages: ['github.com/rancher/local-path-provisioner'], typicalS: 25 },

@@ -6,9 +6,9 @@ import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { CACHE_DIR, cachedStep, hashInputs } from './lib/cache.mjs'
 import { BASE_IMAGES } from './lib/cluster-constants.mjs'
+import { DEFAULT_RELEASE } from './lib/kubernetes-releases.mjs'
 import { withFileLock } from './lib/state-files.mjs'
 import { debianPackageFile, debianRootfs } from './lib/rootfs.mjs'
-import { TRAEFIK_VERSION } from './go-binaries.mjs'
 import { PATH_ENV, POD_IMAGE_FILES, apacheHttpd, buildImage, copyGoBinary, debianSystem, goBinary, goProgram, localRef, nginxImage, withBusybox } from './image-recipes.mjs'
 
 /** @typedef {import('./lib/progress.mjs').Log} Log */
@@ -35,6 +35,8 @@ const SOURCE_PACKAGES = ['nginx', 'libnginx-mod-http-headers-more-filter', 'apac
  * @property {Record<string, string>} images
  * @property {Record<string, string>} refs
  */
+
+const { coredns, metricsServer, localPathProvisioner, traefik } = DEFAULT_RELEASE.components
 
 /** Every image (see ClusterImage). @type {ClusterImage[]} */
 const IMAGES = [
@@ -69,25 +71,25 @@ const IMAGES = [
     entrypoint: ['/pause'], user: '65535:65535',
   },
   {
-    name: 'coredns', tag: '1.12.4', upstream: ['registry.k8s.io/coredns/coredns:v1.12.4'],
+    name: 'coredns', tag: coredns.slice(1), upstream: [`registry.k8s.io/coredns/coredns:${coredns}`],
     go: { group: 'coredns', binary: 'coredns', at: '/coredns' }, fill: goProgram,
     entrypoint: ['/coredns'], expose: ['53', '53/udp'],
   },
   {
-    name: 'metrics-server', tag: '0.8.0', upstream: ['registry.k8s.io/metrics-server/metrics-server:v0.8.0'],
+    name: 'metrics-server', tag: metricsServer.slice(1), upstream: [`registry.k8s.io/metrics-server/metrics-server:${metricsServer}`],
     go: { group: 'metrics-server', binary: 'metrics-server', at: '/metrics-server' }, fill: goProgram,
     entrypoint: ['/metrics-server'], user: '65534',
   },
   {
     // Upstream's manifests run it by name (`command: [local-path-provisioner, ...]`): keep it on PATH.
-    name: 'local-path-provisioner', tag: '0.0.30', upstream: ['rancher/local-path-provisioner:v0.0.30'],
+    name: 'local-path-provisioner', tag: localPathProvisioner.slice(1), upstream: [`rancher/local-path-provisioner:${localPathProvisioner}`],
     go: { group: 'local-path-provisioner', binary: 'local-path-provisioner', at: '/usr/bin/local-path-provisioner' },
     fill: goProgram,
     cmd: ['local-path-provisioner'],
   },
   {
     // The cluster's Ingress controller, as k3s ships it (add-on 40-traefik.yaml).
-    name: 'traefik', tag: TRAEFIK_VERSION.slice(1), upstream: [`traefik:${TRAEFIK_VERSION}`, `rancher/mirrored-library-traefik:${TRAEFIK_VERSION.slice(1)}`],
+    name: 'traefik', tag: traefik.slice(1), upstream: [`traefik:${traefik}`, `rancher/mirrored-library-traefik:${traefik.slice(1)}`],
     go: { group: 'traefik', binary: 'traefik', at: '/usr/local/bin/traefik' }, fill: goProgram,
     entrypoint: ['/usr/local/bin/traefik'], expose: ['8000', '8080'],
   },

@@ -54,7 +54,7 @@ const CLUSTER_GROUPS = ['cluster-programs', 'coredns', 'kubernetes']
 const E2E_REGISTRY = 'registry.k8s.io/e2e-test-images'
 /** What upstream's agnhost image installs (alpine's bind-tools, curl, netcat-openbsd, iproute2, iperf, bash), from Debian. */
 const AGNHOST_PACKAGES = ['bind9-dnsutils', 'curl', 'wget', 'netcat-openbsd', 'iproute2', 'iperf', 'procps', 'ca-certificates']
-/** jessie-dnsutils is Debian with dnsutils; bookworm's stands in for jessie's. */
+/** glibc-dns-testing is Debian (bookworm-slim) with dnsutils. */
 const DNSUTILS_PACKAGES = ['dnsutils']
 
 /**
@@ -151,7 +151,7 @@ async function buildE2eTest(phase) {
 // ---- the test images ----
 
 /**
- * Every image a v1.34 conformance spec runs (k8s.io/kubernetes/test/utils/image/manifest.go
+ * Every image a v1.37 conformance spec runs (k8s.io/kubernetes/test/utils/image/manifest.go
  * names them), each under its upstream name.
  * @param {{ agnhostRootfs: string, dnsutilsRootfs: string, kubernetesDir: string, upstreamBusybox: string }} sources
  * @returns {ClusterImage[]}
@@ -166,30 +166,43 @@ function testImages({ agnhostRootfs, dnsutilsRootfs, kubernetesDir, upstreamBusy
   const porter = path.join(kubernetesDir, 'test/images/agnhost/porter')
   /** @type {ClusterImage} */
   const agnhostImage = {
-    name: 'agnhost', tag: '2.56', upstream: [`${E2E_REGISTRY}/agnhost:2.56`],
+    name: 'agnhost', tag: '2.66.1', upstream: [`${E2E_REGISTRY}/agnhost:2.66.1`],
     go: { group: E2E_TOOLS.name, binary: 'agnhost', at: '/agnhost' },
     fill: (dir, ctx, image) => agnhost(dir, ctx, image, { rootfs: agnhostRootfs, porter }),
     entrypoint: ['/agnhost'], cmd: ['pause'], expose: ['80', '8080', '8081', '9376', '5000'],
   }
+  /**
+   * agnhost with the picture and JSON file its test-webserver serves, as upstream's nautilus and
+   * kitten images add them.
+   * @param {string} name
+   * @param {string} tag
+   * @returns {ClusterImage}
+   */
+  const agnhostWithPictures = (name, tag) => ({
+    ...agnhostImage, name, tag, upstream: [`${E2E_REGISTRY}/${name}:${tag}`],
+    fill: async (dir, ctx, image) => {
+      await agnhostImage.fill(dir, ctx, image)
+      for (const file of [`${name}.jpg`, 'data.json']) await copyInto(dir, path.join(kubernetesDir, `test/images/${name}/html`, file), `/${file}`)
+    },
+    cmd: ['test-webserver'],
+  })
   return [
     agnhostImage,
+    // The image the rolling-update specs start from (they tell the two apart by name).
+    as(agnhostImage, `${E2E_REGISTRY}/agnhost:2.55`),
+    // kubectl's Update Demo.
+    agnhostWithPictures('nautilus', '1.8'),
+    // The ImageVolume spec mounts it as a volume.
+    agnhostWithPictures('kitten', '1.8'),
     {
-      // Upstream's is agnhost 2.33 with a picture and a JSON file its test-webserver serves (kubectl's Update Demo).
-      ...agnhostImage, name: 'nautilus', tag: '1.7', upstream: [`${E2E_REGISTRY}/nautilus:1.7`],
-      fill: async (dir, ctx, image) => {
-        await agnhostImage.fill(dir, ctx, image)
-        for (const file of ['nautilus.jpg', 'data.json']) await copyInto(dir, path.join(kubernetesDir, 'test/images/nautilus/html', file), `/${file}`)
-      },
-      cmd: ['test-webserver'],
-    },
-    {
-      name: 'jessie-dnsutils', tag: '1.7', upstream: [`${E2E_REGISTRY}/jessie-dnsutils:1.7`],
+      // Upstream's is Debian with dnsutils (and CoreDNS, which no spec runs): the DNS specs' glibc prober.
+      name: 'glibc-dns-testing', tag: '2.1.1', upstream: [`${E2E_REGISTRY}/glibc-dns-testing:2.1.1`],
       fill: (dir, ctx, image) => debianSystem(dir, { ...ctx, debian: dnsutilsRootfs }, image),
       cmd: ['bash'],
     },
     {
       // Upstream's is alpine with the program setuid root: a container that may not gain privileges keeps its own uid.
-      name: 'nonewprivs', tag: '1.3', upstream: [`${E2E_REGISTRY}/nonewprivs:1.3`],
+      name: 'nonewprivs', tag: '1.4', upstream: [`${E2E_REGISTRY}/nonewprivs:1.4`],
       go: { group: E2E_TOOLS.name, binary: 'nonewprivs', at: '/usr/local/bin/nnp' },
       fill: async (dir, ctx, image) => {
         await withBusybox(dir, ctx)
@@ -199,29 +212,27 @@ function testImages({ agnhostRootfs, dnsutilsRootfs, kubernetesDir, upstreamBusy
       cmd: ['nnp'],
     },
     // Upstream's is a Debian base whose default user is 1234.
-    { ...as(clusterImage('busybox', '1.36'), `${E2E_REGISTRY}/nonroot:1.4`), user: '1234' },
+    { ...as(clusterImage('busybox', '1.36'), `${E2E_REGISTRY}/nonroot:1.5`), user: '1234' },
     {
       name: 'sample-apiserver', tag: '1.29.2', upstream: [`${E2E_REGISTRY}/sample-apiserver:1.29.2`],
       go: { group: E2E_TOOLS.name, binary: 'sample-apiserver', at: '/sample-apiserver' }, fill: goProgram,
       entrypoint: ['/sample-apiserver'],
     },
     {
-      // The aggregator spec's sample-apiserver keeps its objects in an etcd beside it: the cluster's own etcd build (3.6.4 too).
-      name: 'etcd', tag: '3.6.4-0', upstream: ['registry.k8s.io/etcd:3.6.4-0'],
+      // The aggregator spec's sample-apiserver keeps its objects in an etcd beside it: the cluster's own etcd build (3.7.0 too).
+      name: 'etcd', tag: '3.7.0-0', upstream: ['registry.k8s.io/etcd:3.7.0-0'],
       go: { group: 'kubernetes', binary: 'etcd', at: '/usr/local/bin/etcd' }, fill: goProgram,
       expose: ['2379', '2380'],
     },
     {
-      ...as(clusterImage('busybox', '1.36'), `${E2E_REGISTRY}/busybox:1.37.0-1`),
+      ...as(clusterImage('busybox', '1.36'), `${E2E_REGISTRY}/busybox:1.37.0-2`),
       fill: (dir, ctx, image) => withBusybox(dir, { ...ctx, busybox: upstreamBusybox }, image),
     },
-    // Upstream's are httpd 2.4.38 and 2.4.39 on alpine; the specs only tell them apart by name.
-    as(clusterImage('httpd', '2.4'), `${E2E_REGISTRY}/httpd:2.4.38-4`),
-    as(clusterImage('httpd', '2.4'), `${E2E_REGISTRY}/httpd:2.4.39-4`),
-    as(nginxImage('1.14-4', '1.14.2'), `${E2E_REGISTRY}/nginx:1.14-4`),
-    as(nginxImage('1.15-4', '1.15.12'), `${E2E_REGISTRY}/nginx:1.15-4`),
+    // Upstream's are nginx 1.27 and 1.28 on alpine; the specs only tell them apart by name.
+    as(nginxImage('1.27.0-2', '1.27.0'), `${E2E_REGISTRY}/nginx:1.27.0-2`),
+    as(nginxImage('1.28.0-2', '1.28.0'), `${E2E_REGISTRY}/nginx:1.28.0-2`),
     // The pause image specs run as a container (the sandbox image is the node's own).
-    as(clusterImage('pause', '3.10'), 'registry.k8s.io/pause:3.10.1'),
+    as(clusterImage('pause', '3.10'), 'registry.k8s.io/pause:3.10.2'),
   ]
 }
 
@@ -263,7 +274,7 @@ async function buildTestImages(goBins, log) {
   // Rootfs directories are named by the hash of their package lists: their names stand for them.
   const rootfsKeys = [ctx.sources, ctx.debian, agnhostRootfs, dnsutilsRootfs].map((r) => path.basename(path.dirname(r)))
   const binaries = images.flatMap((i) => (i.go ? [path.join(/** @type {string} */ (goBins[i.go.group]), i.go.binary)] : []))
-  // The module directory is named by its version: the files taken from it (porter's certificate, nautilus' pictures) are its.
+  // The module directory is named by its version: the files taken from it (porter's certificate, the pictures) are its.
   const inputs = [THIS_FILE, path.join(IMAGES_DIR, 'cluster-images.mjs'), RECIPES_FILE, path.join(IMAGES_DIR, 'pod-images'), rootfsKeys, ctx.busybox, upstreamBusybox, kubernetesDir, refs, ...binaries]
   const { outDir, cached } = await cachedStep('e2e-images', inputs, async (out) => {
     const staging = path.join(out, 'staging')

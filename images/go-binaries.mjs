@@ -2,11 +2,11 @@
 // Static binaries (CGO off) so that they run in any of the Debian-based images.
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { readFileSync } from 'node:fs'
 import { chmod, copyFile, cp, mkdir, readdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { IMAGES_DIR, cachedStep, stepState } from './lib/cache.mjs'
 import { KUBERNETES_MINOR, KUBERNETES_VERSION } from './lib/cluster-constants.mjs'
+import { DEFAULT_RELEASE } from './lib/kubernetes-releases.mjs'
 
 export { KUBERNETES_VERSION }
 const [major, minor] = KUBERNETES_MINOR.split('.')
@@ -22,20 +22,8 @@ export const kubeVersionFlags = [
   `-X k8s.io/client-go/pkg/version.gitMinor=${minor}`,
 ].join(' ')
 
-/**
- * The version a module's go.mod requires: the go.mod is the one place a version is pinned.
- * @param {string} moduleDir a directory of images/
- * @param {string} modulePath
- */
-export function requiredVersion(moduleDir, modulePath) {
-  const goMod = readFileSync(path.join(IMAGES_DIR, moduleDir, 'go.mod'), 'utf8')
-  const version = new RegExp(`^\\s*(?:require\\s+)?${modulePath.replaceAll('.', '\\.')} (v\\S+)`, 'm').exec(goMod)?.[1]
-  if (!version) throw new Error(`images/${moduleDir}/go.mod requires no ${modulePath}`)
-  return version
-}
-
 /** The Ingress controller's release (k3s ships Traefik). */
-export const TRAEFIK_VERSION = requiredVersion('traefik', 'github.com/traefik/traefik/v3')
+const { traefik: TRAEFIK_VERSION } = DEFAULT_RELEASE.components
 
 /**
  * A program group: one `go build` of its packages into one directory, cached as one step.
@@ -92,7 +80,7 @@ export const GO_PROGRAMS = [
     typicalS: 14,
   },
   {
-    // A wrapper module: containerd's go.mod has exclude directives, which `go install pkg@v` refuses.
+    // A wrapper module, like the others: its go.mod and go.sum pin the release and every dependency.
     name: 'containerd',
     module: 'containerd',
     packages: [
@@ -106,7 +94,18 @@ export const GO_PROGRAMS = [
   // packages they share (client-go, apimachinery, grpc...) compile once: later groups find them in
   // Go's build cache. Kubernetes first: it is the largest.
   { name: 'coredns', module: 'go', packages: ['./cmd/coredns'], typicalS: 27 },
-  { name: 'metrics-server', module: 'go', packages: ['sigs.k8s.io/metrics-server/cmd/metrics-server'], typicalS: 26 },
+  {
+    name: 'metrics-server',
+    module: 'go',
+    packages: ['sigs.k8s.io/metrics-server/cmd/metrics-server'],
+    // v0.8.1's generated OpenAPI definitions are keyed by Go type path; the apiserver library of
+    // Kubernetes 1.35+ looks them up by OpenAPI model name (OpenAPIModelName) and metrics-server
+    // panics at start. The stand-in is openapi-gen's output for the types in this graph (its
+    // kube-openapi, k8s.io/metrics v0.37.2), run as metrics-server's Makefile runs it: the same
+    // file as metrics-server v0.9.0's.
+    patch: { 'sigs.k8s.io/metrics-server': { 'pkg/api/generated/openapi/zz_generated.openapi.go': 'metrics-server/zz_generated.openapi.go' } },
+    typicalS: 26,
+  },
   // kube-router's NetworkPolicy controller alone, as k3s runs it (images/go/cmd/kube-router-netpol).
   { name: 'kube-router', module: 'go', packages: ['./cmd/kube-router-netpol'], typicalS: 19 },
   { name: 'local-path-provisioner', module: 'go', packages: ['github.com/rancher/local-path-provisioner'], typicalS: 25 },

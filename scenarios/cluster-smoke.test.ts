@@ -22,7 +22,7 @@ import {
 const s = useScenario('cluster-smoke', { nodes: 2 })
 const client = () => ({ namespace: s.namespace, name: 'client' })
 
-/** "v1.34.1+k3s1" -> "v1.34.1": distributions add their own suffix to the upstream release. */
+/** "v1.37.2+k3s1" -> "v1.37.2": distributions add their own suffix to the upstream release. */
 const releaseOf = (version: string) => /^v\d+\.\d+\.\d+/.exec(version)?.[0]
 
 /** HTTP from the client pod (busybox wget), classified: ok, timeout, refused, dns... */

@@ -1,11 +1,12 @@
 // Values that more than one layer must agree on: the offline build (node image, add-ons), the
 // cluster providers, the reaper and `clean`. Defined once here; kube-node's config files get
 // theirs from the build (images/node-image.mjs fills them in).
+import { DEFAULT_RELEASE } from './kubernetes-releases.mjs'
 
-/** The Kubernetes release the offline cluster is built from, and the minor k3s runs by default. */
-export const KUBERNETES_MINOR = '1.34'
-export const KUBERNETES_VERSION = `v${KUBERNETES_MINOR}.4`
-export const DEFAULT_K3S_IMAGE = `rancher/k3s:v${KUBERNETES_MINOR}.1-k3s1`
+/** The Kubernetes release the offline cluster is built from, and the k3s image run by default. */
+export const KUBERNETES_MINOR = DEFAULT_RELEASE.minor
+export const KUBERNETES_VERSION = DEFAULT_RELEASE.kubernetes
+export const DEFAULT_K3S_IMAGE = DEFAULT_RELEASE.k3sImage
 
 /** Labels on everything a run creates (containers, networks, namespaces). */
 export const RUN_LABEL = 'kube-scenarios.dev/run'

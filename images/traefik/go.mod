@@ -1,8 +1,9 @@
 // Traefik, the Ingress controller k3s ships, as a wrapper module: traefik's go.mod has replace
 // and exclude directives (copied below), which `go install pkg@version` refuses. v3.6.12 is the
 // newest release whose every dependency the Go module proxy serves: v3.7.11..13 need DNS-provider
-// SDK versions (through lego/v5) and a go-http-auth fork the proxy refuses. Its own module graph:
-// joining images/go would move 111 modules that Kubernetes v1.34.4 pins.
+// SDK versions (through lego/v5) and a go-http-auth fork the proxy refuses, and the proxy serves
+// no v3.7.14 (what k3s v1.37.2 ships). Its own module graph: of the modules both pin, images/go
+// (Kubernetes v1.37.2) pins 57 at other versions.
 module kube-scenarios/images/traefik
 
 go 1.25.0

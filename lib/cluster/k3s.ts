@@ -18,7 +18,7 @@ const SERVER_NAME = 'k3s-server'
 /** Add-ons the scenarios use from their first step: DNS and the Ingress controller (Traefik). */
 
 /**
- * The Kubernetes version a k3s image tag names ("rancher/k3s:v1.34.1-k3s1" -> "v1.34.1+k3s1",
+ * The Kubernetes version a k3s image tag names ("rancher/k3s:v1.37.2-k3s1" -> "v1.37.2+k3s1",
  * as the API reports it); undefined for a digest or a tag that names no version. A registry's
  * port is not a tag.
  */

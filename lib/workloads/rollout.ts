@@ -91,7 +91,7 @@ export interface RollbackPlan {
 }
 
 /**
- * What kubectl's rollback (k8s.io/kubectl polymorphichelpers, v0.34) does, as a pure plan: find
+ * What kubectl's rollback (k8s.io/kubectl polymorphichelpers, v0.37) does, as a pure plan: find
  * the ReplicaSet of the revision (0 = the previous one); skip when the Deployment's template
  * already equals it (ignoring pod-template-hash); else replace the pod template (minus
  * pod-template-hash) and the annotations: the Deployment's skip-list ones plus the ReplicaSet's

@@ -77,7 +77,7 @@ describe('the selection file and the command line', () => {
   test("upstream's list of conformance specs falls into the areas, each into one", () => {
     const upstream = readFileSync(path.join(kubernetesModuleDir(), 'test/conformance/testdata/conformance.yaml'), 'utf8')
     const names = [...upstream.matchAll(/^  codename: '([\s\S]*?)'$/gm)].map(([, name]) => name!.replace(/\s+/g, ' '))
-    expect(names).toHaveLength(424)
+    expect(names).toHaveLength(462)
     const patterns = readSelection().areas.map((a) => new RegExp(a.focus))
     expect(names.filter((name) => patterns.filter((p) => p.test(name)).length !== 1)).toEqual([])
   })
@@ -241,17 +241,17 @@ describe("ginkgo's output and reports", () => {
     const yaml = renderProduct({
       provider: 'local',
       runId: run.runId,
-      kubernetesVersion: 'v1.34.4',
-      nodes: [{ name: 'kube-scenarios-control-plane', kubeletVersion: 'v1.34.4', containerRuntime: 'containerd://2.1.4', osImage: 'Debian GNU/Linux 13 (trixie)', kernel: '6.1.0', cpu: '2', memory: '24Gi', taints: [] }],
+      kubernetesVersion: 'v1.37.2',
+      nodes: [{ name: 'kube-scenarios-control-plane', kubeletVersion: 'v1.37.2', containerRuntime: 'containerd://2.3.7', osImage: 'Debian GNU/Linux 12 (bookworm)', kernel: '6.1.0', cpu: '2', memory: '24Gi', taints: [] }],
       nodeImages: ['kube-scenarios/node:1dd45862e10c2328'],
       e2eTest: '/cache/e2e.test',
-      testImages: ['registry.k8s.io/e2e-test-images/agnhost:2.56'],
+      testImages: ['registry.k8s.io/e2e-test-images/agnhost:2.66.1'],
       report: { ...run.conformance!, serial: { specs: 25, durationMs: 600_000 } },
     })
     const product = YAML.parse(yaml)
-    expect(product).toMatchObject({ vendor: 'kube-scenarios', name: 'kube-scenarios offline cluster', version: 'v1.34.4', type: 'installer' })
-    expect(product.run.nodes[0]).toMatchObject({ name: 'kube-scenarios-control-plane', kubelet: 'v1.34.4', taints: [] })
-    expect(product.run.built_here).toEqual({ node_images: ['kube-scenarios/node:1dd45862e10c2328'], test_images: ['registry.k8s.io/e2e-test-images/agnhost:2.56'] })
+    expect(product).toMatchObject({ vendor: 'kube-scenarios', name: 'kube-scenarios offline cluster', version: 'v1.37.2', type: 'installer' })
+    expect(product.run.nodes[0]).toMatchObject({ name: 'kube-scenarios-control-plane', kubelet: 'v1.37.2', taints: [] })
+    expect(product.run.built_here).toEqual({ node_images: ['kube-scenarios/node:1dd45862e10c2328'], test_images: ['registry.k8s.io/e2e-test-images/agnhost:2.66.1'] })
     expect(product.run.result).toMatchObject({ selected: 6, passed: 2, failed: 1, skipped: 3, serial_specs: 25, serial_phase_seconds: 600 })
   })
 })

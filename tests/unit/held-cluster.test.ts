@@ -45,7 +45,7 @@ describe('a held cluster in its kubeconfig', () => {
   })
 
   test('up tells how to reach and stop it', () => {
-    const text = heldClusterText(held, 'v1.34.4', '/tmp/k.yaml')
+    const text = heldClusterText(held, 'v1.37.2', '/tmp/k.yaml')
     for (const line of ['export KUBECONFIG=/tmp/k.yaml', 'run --cluster kubeconfig --kubeconfig /tmp/k.yaml', '30080 -> http://127.0.0.1:40080', 'Ingress:    http://127.0.0.1:40081', 'down --run 20261129-abcdef']) {
       expect(text).toContain(line)
     }

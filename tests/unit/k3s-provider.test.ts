@@ -25,8 +25,8 @@ const unstarted = (c: GenericContainer) => c as unknown as Unstarted
 
 describe('k3s node containers', () => {
   test('server and agents share the host cgroup namespace, privileges and tmpfs, on the run network only', async () => {
-    const server = unstarted(k3sServerContainer('rancher/k3s:v1.34.1-k3s1', settings, ['172.17.0.1']))
-    const agent = unstarted(k3sAgentContainer('rancher/k3s:v1.34.1-k3s1', settings, { name: 'k3s-agent-1', serverUrl: 'https://172.18.0.2:6443', token: 't' }))
+    const server = unstarted(k3sServerContainer('rancher/k3s:v1.37.2-k3s1', settings, ['172.17.0.1']))
+    const agent = unstarted(k3sAgentContainer('rancher/k3s:v1.37.2-k3s1', settings, { name: 'k3s-agent-1', serverUrl: 'https://172.18.0.2:6443', token: 't' }))
     for (const node of [server, agent]) {
       expect(node.hostConfig).toMatchObject({ CgroupnsMode: 'host', Privileged: true, Binds: ['/sys/fs/cgroup:/sys/fs/cgroup:rw'], Tmpfs: { '/run': 'rw', '/var/run': 'rw' } })
       expect(node.networkMode).toBe('kube-scenarios-run1')
@@ -41,7 +41,7 @@ describe('k3s node containers', () => {
   })
 
   test('the server publishes its API, NodePorts and Ingress on loopback only, unless an address is given', () => {
-    const bindings = (publishAddress?: string) => Object.values(unstarted(k3sServerContainer('rancher/k3s:v1.34.1-k3s1', { ...settings, ...(publishAddress ? { publishAddress } : {}) }, [])).hostConfig.PortBindings ?? {}).flat()
+    const bindings = (publishAddress?: string) => Object.values(unstarted(k3sServerContainer('rancher/k3s:v1.37.2-k3s1', { ...settings, ...(publishAddress ? { publishAddress } : {}) }, [])).hostConfig.PortBindings ?? {}).flat()
     // The API, the webhook port K3sContainer adds, ten NodePorts and Traefik's entry.
     expect(bindings().length).toBe(13)
     expect(bindings().every((b) => b.HostIp === '127.0.0.1' && b.HostPort === '0')).toBe(true)
@@ -91,7 +91,7 @@ describe('the k3s cluster', () => {
     const commands = fakeStarts(['ok'])
     let markReady: () => void = () => undefined
     const readyAsked: number[] = []
-    const cluster = new K3sCluster('run1', settings, () => undefined, 'rancher/k3s:v1.34.1-k3s1', fakeDependencies({
+    const cluster = new K3sCluster('run1', settings, () => undefined, 'rancher/k3s:v1.37.2-k3s1', fakeDependencies({
       nodeReady: (_kubeconfig, count) => {
         readyAsked.push(count)
         return count === 1 ? Promise.resolve() : new Promise<void>((resolve) => (markReady = resolve))
@@ -106,14 +106,14 @@ describe('the k3s cluster', () => {
     await adding
     expect(added).toBe('k3s-agent-1')
     expect(commands[0]).toEqual(['agent', '--node-name=k3s-agent-1'])
-    expect(cluster.info.kubernetesVersion).toBe('v1.34.1+k3s1')
+    expect(cluster.info.kubernetesVersion).toBe('v1.37.2+k3s1')
     expect(cluster.info.kubeconfig).toContain('server: https://127.0.0.1:46443')
     expect(cluster.info.ingressUrl).toBe('http://127.0.0.1:40080')
   })
 
   test('a failed agent start is not retried under the same node name', async () => {
     const commands = fakeStarts(['fail', 'ok'])
-    const cluster = new K3sCluster('run1', settings, () => undefined, 'rancher/k3s:v1.34.1-k3s1', fakeDependencies())
+    const cluster = new K3sCluster('run1', settings, () => undefined, 'rancher/k3s:v1.37.2-k3s1', fakeDependencies())
     await cluster.startServer()
     await expect(cluster.addNode()).rejects.toThrow('Successfully registered node')
     expect(await cluster.addNode()).toBe('k3s-agent-2')
@@ -124,7 +124,7 @@ describe('the k3s cluster', () => {
   test('a failed start removes what it started, the network included', async () => {
     fakeStarts(['fail'])
     network.stop.mockClear()
-    const cluster = new K3sCluster('run1', settings, () => undefined, 'rancher/k3s:v1.34.1-k3s1', fakeDependencies())
+    const cluster = new K3sCluster('run1', settings, () => undefined, 'rancher/k3s:v1.37.2-k3s1', fakeDependencies())
     await expect(startNodes(cluster, 2)).rejects.toThrow('not received')
     expect(network.stop).toHaveBeenCalledTimes(1)
   })
@@ -132,8 +132,8 @@ describe('the k3s cluster', () => {
 
 describe('versions and kubeconfig', () => {
   test.each([
-    ['rancher/k3s:v1.34.1-k3s1', 'v1.34.1+k3s1'],
-    ['registry.example:5000/rancher/k3s:v1.33.5-k3s1', 'v1.33.5+k3s1'],
+    ['rancher/k3s:v1.37.2-k3s1', 'v1.37.2+k3s1'],
+    ['registry.example:5000/rancher/k3s:v1.36.2-k3s1', 'v1.36.2+k3s1'],
     ['registry.example:5000/rancher/k3s', undefined],
     ['rancher/k3s@sha256:0123456789abcdef', undefined],
     ['rancher/k3s:latest', undefined],

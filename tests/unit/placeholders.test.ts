@@ -4,8 +4,8 @@ import { fillPlaceholders } from '../../images/lib/placeholders.mjs'
 
 test('config files and add-ons get the shared values, the pod images and their own values', () => {
   const text = 'clusterIP: @DNS_SERVICE_IP@\nnodePort: @INGRESS_NODE_PORT@\nimage: @image:coredns@\nServer: nginx/@NGINX_VERSION@\n'
-  expect(fillPlaceholders('x.yaml', text, { images: { coredns: 'localhost/kube-scenarios/coredns:1.12.4' }, values: { NGINX_VERSION: '1.27.5' } })).toBe(
-    `clusterIP: ${DNS_SERVICE_IP}\nnodePort: ${INGRESS_NODE_PORT}\nimage: localhost/kube-scenarios/coredns:1.12.4\nServer: nginx/1.27.5\n`,
+  expect(fillPlaceholders('x.yaml', text, { images: { coredns: 'localhost/kube-scenarios/coredns:1.15.0' }, values: { NGINX_VERSION: '1.27.5' } })).toBe(
+    `clusterIP: ${DNS_SERVICE_IP}\nnodePort: ${INGRESS_NODE_PORT}\nimage: localhost/kube-scenarios/coredns:1.15.0\nServer: nginx/1.27.5\n`,
   )
 })
 

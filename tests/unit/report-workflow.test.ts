@@ -7,6 +7,7 @@ import path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { parse } from 'yaml'
 import { CACHE_DIR } from '../../images/lib/paths.mjs'
+import { KUBERNETES_RELEASES } from '../../images/lib/kubernetes-releases.mjs'
 
 const WORKFLOW = '.github/workflows/nightly.yml'
 const ACTIONLINT_MODULE = 'github.com/rhysd/actionlint/cmd/actionlint@v1.7.12'
@@ -44,12 +45,15 @@ describe('nightly workflow', () => {
     BUILD_TIMEOUT_MS + 60_000,
   )
 
-  test('runs nightly and on demand: unit tests, then every scenario on k3s 1.34 and 1.33 in shards', () => {
+  test('runs nightly and on demand: unit tests, then every scenario on k3s of every supported release in shards', () => {
     expect(workflow.on.schedule[0].cron).toMatch(/^\S+ \S+ \* \* \*$/)
     expect(workflow.on).toHaveProperty('workflow_dispatch')
     expect((unit.steps as Step[]).some((s) => s.run === 'npm run test:unit')).toBe(true)
     expect(scenarios.strategy['fail-fast']).toBe(false)
-    expect(scenarios.strategy.matrix.include.map((m: Record<string, string>) => m['k3s-image'])).toEqual(['rancher/k3s:v1.34.1-k3s1', 'rancher/k3s:v1.33.5-k3s1'])
+    // Newest first: the default release's jobs start first.
+    const supported = [...KUBERNETES_RELEASES].reverse()
+    expect(scenarios.strategy.matrix.kubernetes).toEqual(supported.map((r) => r.minor))
+    expect(scenarios.strategy.matrix.include).toEqual(supported.map((r) => ({ kubernetes: r.minor, 'k3s-image': r.k3sImage })))
     expect(scenarios.strategy.matrix.shard).toEqual(Array.from({ length: Number(workflow.env.SHARDS) }, (_, i) => i + 1))
     expect(scenarios.env).toMatchObject({ KUBE_SCENARIOS_CLUSTER: 'k3s', KUBE_SCENARIOS_K3S_IMAGE: '${{ matrix.k3s-image }}' })
     expect((scenarios.steps as Step[]).some((s) => s.run?.includes('kube-scenarios run --shard "${{ matrix.shard }}/$SHARDS"'))).toBe(true)

@@ -7,6 +7,9 @@ import { ensureNodes, loadImages } from './cluster/control.js'
 import { describeLoad } from './cluster/images.js'
 import { MANAGED_LABEL, RUN_LABEL, type ClusterInfo } from './cluster/provider.js'
 import { collectEvidence, formatEvidence, type Evidence } from './evidence.js'
+import { collectForensics } from './forensics.js'
+import { recipeIdOf, type ForensicsReport } from './report/model.js'
+import { runFolder } from './report/report-files.js'
 import { applyFixtures, loadFixtures, type AppliedObject, type FixtureDocument, type KubeObject } from './fixtures.js'
 import { Timeline, type TimelineEntry } from './timeline.js'
 import { resourcesGone } from './conditions.js'
@@ -23,6 +26,8 @@ declare module 'vitest' {
     timeline?: TimelineEntry[]
     /** Collected when the test failed, before its namespace was deleted. */
     evidence?: Evidence
+    /** Files collected into the run's report folder when the test failed. */
+    forensics?: ForensicsReport
     /** Recipe and namespace the test ran in. */
     scenario?: { recipe: string; namespace: string; provider: string; kubernetesVersion: string }
   }
@@ -152,10 +157,31 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
     const { cluster, namespace } = ready()
     context.task.meta.scenario = { recipe, namespace, provider: cluster.provider, kubernetesVersion: cluster.kubernetesVersion }
     context.onTestFailed(async () => {
-      const evidence = await collectEvidence(ready().api, namespace)
+      const [evidence, forensics] = await Promise.all([collectEvidence(ready().api, namespace), collectTestForensics(context)])
       context.task.meta.evidence = evidence
+      if (forensics) context.task.meta.forensics = forensics
     })
   })
+
+  /** The failed test's forensics, into the run's report folder (reports/<the run's id>/forensics/). */
+  const collectTestForensics = async (context: TestContext): Promise<ForensicsReport | undefined> => {
+    const { api, cluster, namespace } = ready()
+    const run = inject('cluster')
+    const settings = runSettings()
+    const key = (recipeIdOf(context.task.name) ?? context.task.name).replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 80)
+    return collectForensics({
+      clients: api,
+      cluster,
+      namespace,
+      runFolder: runFolder(settings.reportDir, run?.runId ?? cluster.runId),
+      name: `${recipe}-${key}`,
+      budgetMs: settings.timeouts.forensics,
+    }).catch((error: unknown) => {
+      // A collector never fails the test it explains.
+      fileTimeline.note(`forensics could not be collected: ${(error as Error)?.message ?? error}`)
+      return undefined
+    })
+  }
 
   afterEach((context: TestContext) => {
     const own = tests.get(context.task.id)

@@ -2,12 +2,13 @@
 // its events in time order, every container's log and the previous one of a restarted container,
 // the Nodes without their image lists, the cluster's Warning events; a provider whose nodes are
 // not read says so; a collection that outlasts its budget says what was cut.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { createClients } from '../../lib/api.js'
-import { collectForensics } from '../../lib/forensics.js'
+import { collectForensics, untar } from '../../lib/forensics.js'
 import { startFakeApiServer } from './fake-api-server.js'
 
 const work = mkdtempSync(path.join(tmpdir(), 'ks-forensics-'))
@@ -89,4 +90,13 @@ test("the report's failed test links each collected file and shows the kubelet's
   expect(html).toContain('(forensics/recipe-T1, 174 kB in 2.1 s)')
   expect(html).toContain('<li>pod logs: cut</li>')
   expect(html).toContain('E1205 &quot;&lt;pod&gt;&quot; failed')
+})
+
+test('the node logs arrive as one tar per node: its regular files and their text', () => {
+  const dir = mkdtempSync(path.join(work, 'tar-'))
+  mkdirSync(path.join(dir, 'logs'))
+  writeFileSync(path.join(dir, 'logs', 'kubelet.log'), 'I1205 "x"\n'.repeat(200))
+  writeFileSync(path.join(dir, 'logs', 'etcd.log'), '')
+  const archive = execFileSync('tar', ['-C', path.join(dir, 'logs'), '-cf', '-', '.'])
+  expect(new Map(untar(archive))).toEqual(new Map([['kubelet.log', 'I1205 "x"\n'.repeat(200)], ['etcd.log', '']]))
 })

@@ -54,6 +54,11 @@ export const USAGE = `kube-scenarios: Kubernetes recipes as end-to-end scenarios
       node of a held cluster (KUBECONFIG's, else the only one held here, or --run's), and into
       nodes it adds later; prints size, node and seconds per image. A run's own cluster loads
       the images named in kubeScenarios({ images }) or useScenario(recipe, { images }).
+  kube-scenarios collect [--run RUN_ID]
+      What a failed test collects, on demand, from a held cluster (the only one, or --run's):
+      per kube-scenarios namespace its objects as YAML, events, container logs (and previous
+      ones), the Nodes, the cluster's Warning events and, on the offline cluster, the nodes'
+      component logs, into DIR/<run-id>-collect-<time>/forensics/ (DIR: reports).
   kube-scenarios dev [recipe|file...] [--run RUN_ID]
       The inner loop: runs the scenarios named (default all) on the held cluster (the only one,
       or --run's; start one with \`up\`) and again on every save of a scenario, fixture or
@@ -83,7 +88,7 @@ ${settingsHelp()}
 
 type Command = (args: string[]) => Promise<number>
 
-const COMMANDS: Record<string, Command> = { run, soak: soakRuns, conformance: runConformance, bench: runBench, init: scaffold, up: holdUp, down: holdDown, load: loadIntoHeld, dev: devLoop, kubectl: runKubectl, report, clean: sweep }
+const COMMANDS: Record<string, Command> = { run, soak: soakRuns, conformance: runConformance, bench: runBench, init: scaffold, up: holdUp, down: holdDown, load: loadIntoHeld, collect: collectFromHeld, dev: devLoop, kubectl: runKubectl, report, clean: sweep }
 
 /** Runs one command line; returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -221,6 +226,13 @@ async function devLoop(args: string[]): Promise<number> {
   const forceRerunTriggers = ['**/package.json/**', '**/vitest.config.*/**', path.join(PROJECT, 'fixtures', '**')]
   const vitest = await startVitest(plan.files, { root: PROJECT, watch: true, project: 'scenarios', testNamePattern: plan.testNamePattern, forceRerunTriggers })
   await new Promise<void>((resolve) => vitest.onClose(() => resolve()))
+  return 0
+}
+
+async function collectFromHeld(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { run: { type: 'string' } } })
+  const { collect } = await import('./hold.js')
+  process.stdout.write(`${await collect(values.run)}\n`)
   return 0
 }
 

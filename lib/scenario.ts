@@ -314,7 +314,7 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
  */
 export async function awaitPodsGone(api: Clients, namespace: string, timeoutMs: number, warn: (line: string) => void = defaultWarn): Promise<void> {
   await waitFor(api, resourcesGone({ apiVersion: 'v1', kind: 'Pod', namespace }, `the pods of namespace ${namespace}`), { timeoutMs }).catch((error: unknown) => {
-    const left = error instanceof WaitTimeoutError ? (error.explanation ?? 'pods') : `pods it could not watch (${(error as Error).message})`
+    const left = error instanceof WaitTimeoutError ? error.explanation || 'its pods (not even listed in that time)' : `pods it could not watch (${(error as Error).message})`
     warn(`namespace ${namespace}: ${left} still there ${timeoutMs / 1000} s after its file ended (timeouts namespaceGone); the run goes on`)
   })
 }

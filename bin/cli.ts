@@ -105,6 +105,14 @@ export function buildProgram(done: (code: number) => void): Command {
   )
   example(
     program
+      .command('collect')
+      .description('What a failed test collects, on demand, from a held cluster: per kube-scenarios namespace its objects as YAML, events, container logs (and previous ones), the Nodes, the cluster’s Warning events and, on the offline cluster, the nodes’ component logs, into <report>/<run-id>-collect-<time>/forensics/.')
+      .option('--run <id>', 'the held run (default: the only one held)')
+      .action(action(collectFromHeld)),
+    'kube-scenarios collect --run 20261205-ab12cd',
+  )
+  example(
+    program
       .command('dev')
       .argument('[selection...]', 'recipes or scenario files; default: every scenario')
       .description('The inner loop: runs the scenarios on the held cluster and again on every save of a scenario, fixture or module they import (vitest watch mode); namespaces are deleted without waiting.')
@@ -295,6 +303,12 @@ async function devLoop(selection: string[], options: { run?: string }): Promise<
   const forceRerunTriggers = ['**/package.json/**', '**/vitest.config.*/**', path.join(PROJECT, 'fixtures', '**')]
   const vitest = await startVitest(plan.files, { root: PROJECT, watch: true, project: 'scenarios', testNamePattern: plan.testNamePattern, forceRerunTriggers })
   await new Promise<void>((resolve) => vitest.onClose(() => resolve()))
+  return 0
+}
+
+async function collectFromHeld(options: { run?: string }): Promise<number> {
+  const { collect } = await import('./hold.js')
+  process.stdout.write(`${await collect(options.run)}\n`)
   return 0
 }
 

@@ -14,6 +14,9 @@ import { loadImages } from '../lib/cluster/control.js'
 import { describeLoad } from '../lib/cluster/images.js'
 import { NOT_OURS_TO_LOAD, heldClusterOf, kubeconfigForBorrowing, type HeldCluster } from '../lib/cluster/kubeconfig.js'
 import { startRun } from '../lib/cluster/run.js'
+import { MANAGED_LABEL, type ClusterInfo } from '../lib/cluster/provider.js'
+import { createClients } from '../lib/api/client.js'
+import { collectForensics } from '../lib/report/forensics.js'
 import { childEnv, runSettings, type RunSettings } from '../lib/config/settings.js'
 
 export const HELD_DIR = path.join(CACHE_DIR, 'clusters')
@@ -165,6 +168,33 @@ export async function load(images: readonly string[], runId: string | undefined,
   const loads = await loadImages(held, images)
   for (const line of loads.map(describeLoad)) log(line)
   log(`${images.length} image(s) in ${new Set(loads.map((l) => l.node)).size} node(s) of cluster ${held.runId} in ${((Date.now() - started) / 1000).toFixed(1)} s; nodes added later get them too`)
+}
+
+/**
+ * Collects, on demand, what a failed test collects (lib/report/forensics.ts) from a held cluster (the
+ * only one, or --run's): for each of its kube-scenarios namespaces (or, with none, the cluster's
+ * own state under "cluster"), into <reports>/<run>-collect-<time>/forensics/. Returns that folder.
+ */
+export async function collect(runId: string | undefined, log: (line: string) => void = console.log): Promise<string> {
+  const held = pickHeld(runId)
+  const settings = runSettings()
+  const clients = createClients(readFileSync(held.kubeconfig, 'utf8'))
+  const { items } = await clients.core.listNamespace({ labelSelector: `${MANAGED_LABEL}=true` })
+  const namespaces = items.map((n) => n.metadata!.name!)
+  const folder = path.join(settings.reportDir, `${held.runId}-collect-${new Date().toISOString().slice(0, 19).replace(/[-:]/g, '')}`)
+  for (const namespace of namespaces.length ? namespaces : ['default']) {
+    const report = await collectForensics({
+      clients,
+      cluster: { provider: held.provider as ClusterInfo['provider'], runId: held.runId },
+      namespace,
+      runFolder: folder,
+      name: namespaces.length ? namespace : 'cluster',
+      budgetMs: settings.timeouts.forensics,
+    })
+    log(`${namespace}: ${report.files.length} files, ${Math.round(report.bytes / 1000)} kB in ${(report.ms / 1000).toFixed(1)} s -> ${path.join(folder, report.dir)}`)
+    for (const note of report.notes) log(`  ${note}`)
+  }
+  return folder
 }
 
 /** The kubeconfig file of the held cluster a command means (the only one, or `runId`'s). */

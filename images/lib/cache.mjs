@@ -99,10 +99,18 @@ export async function cachedStep(name, inputs, produce, { onWait = reportWaiting
       startBuilding(outDir)
       try {
         await produce(outDir, key)
-      } finally {
+      } catch (error) {
         stopBuilding(outDir)
-        unmountUnder(outDir)
+        // The step's own error is the one to see; a mount it left that cannot go is said beside it.
+        try {
+          unmountUnder(outDir)
+        } catch (unmountError) {
+          console.error(`[images] ${/** @type {Error} */ (unmountError).message}`)
+        }
+        throw error
       }
+      stopBuilding(outDir)
+      unmountUnder(outDir)
       await writeFile(path.join(outDir, COMPLETE_MARKER), new Date().toISOString())
       return { outDir, key, cached: false, builtElsewhere: false }
     },

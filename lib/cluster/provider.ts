@@ -11,7 +11,7 @@ export const PROVIDER_NAMES: readonly ProviderName[] = ['k3s', 'local', 'kubecon
 // KUBE_SCENARIOS_PUBLISH_ADDRESS says otherwise, so scenarios reach them from the test process), the local cluster's Ingress NodePort, the labels on everything a run creates and its
 // network's name: one definition for the build, the providers, the reaper and `clean`.
 import { MAPPED_NODE_PORTS } from '#images/lib/cluster-constants.mjs'
-import type { RunSettings } from '../config/settings.js'
+import { runSettings, type RunSettings } from '../config/settings.js'
 export { INGRESS_NODE_PORT, MANAGED_LABEL, MAPPED_NODE_PORTS, NODE_LABEL, RUN_LABEL, runNetworkName } from '#images/lib/cluster-constants.mjs'
 
 export interface ClusterRequest {
@@ -137,7 +137,8 @@ export async function reachableHost(testcontainersHost: string, publishedPort: n
 
 const LOOPBACK = '127.0.0.1'
 
-function acceptsConnections(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+/** Whether `host` takes a TCP connection on `port` within the `request` timeout. */
+function acceptsConnections(host: string, port: number, timeoutMs = runSettings().timeouts.request): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port, timeout: timeoutMs })
     const settle = (ok: boolean) => {

@@ -38,6 +38,8 @@ export interface Timeouts {
   scenario: number
   /** One headless Chromium rendering of `report --check`. */
   browser: number
+  /** Collecting a failed test's forensics (namespace, logs, nodes, component logs) into the report folder. */
+  forensics: number
 }
 
 /**
@@ -61,6 +63,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
   request: 5_000,
   scenario: 15 * 60_000,
   browser: 120_000,
+  forensics: 10_000,
 }
 
 type Raw = string | boolean | undefined

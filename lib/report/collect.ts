@@ -77,6 +77,7 @@ function collectTest(test: TestCase): TestReport {
     timeline,
     errors: (result.errors ?? []).map(errorReport),
     ...(meta.evidence ? { evidence: meta.evidence } : {}),
+    ...(meta.forensics ? { forensics: meta.forensics } : {}),
     ...(attempts > 1 ? { attempts } : {}),
     ...(diagnostic?.flaky ? { flaky: true } : {}),
   }

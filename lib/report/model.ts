@@ -68,6 +68,23 @@ export interface TestReport {
    * and always shown as flaky (summary line, report, JUnit's flakyFailure, history).
    */
   flaky?: boolean
+  /** Collected into the run folder when the test failed. */
+  forensics?: ForensicsReport
+}
+
+/** What was collected when the test failed (lib/report/forensics.ts), relative to the run's report folder. */
+export interface ForensicsReport {
+  /** The folder, relative to the run folder: forensics/<recipe>-<key>. */
+  dir: string
+  /** Files inside it. */
+  files: string[]
+  bytes: number
+  /** How long collecting took. */
+  ms: number
+  /** What could not be collected, or was cut by the time budget. */
+  notes: string[]
+  /** The kubelet's last lines about the test's namespace (offline cluster). */
+  kubeletExcerpt?: string
 }
 
 export interface StepReport {

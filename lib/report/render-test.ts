@@ -5,7 +5,7 @@ import { formatDuration } from './duration.js'
 import { anchorId, escapeHtml } from './escape.js'
 import { durationSparkline, flakeBadge, historyDots } from './history-view.js'
 import type { TestRun } from './history.js'
-import { isUndecided, testTitle, timelineStart, undecidedClaims, type StepReport, type TestReport } from './model.js'
+import { isUndecided, testTitle, timelineStart, undecidedClaims, type ForensicsReport, type StepReport, type TestReport } from './model.js'
 import { renderErrors, renderEvidence } from './render-failure.js'
 import { timelineChart } from './timeline-chart.js'
 
@@ -23,7 +23,7 @@ export function renderTest(test: TestReport, runs: readonly TestRun[]): string {
     `<div class="history-row"><span class="label">last runs</span>${historyDots(runs)}${durationSparkline(runs)}${flakeBadge(runs)}</div>`,
     renderUndecided(test.timeline),
     renderAttempts(test),
-    failed ? `<section class="failure"><h4>Why it failed</h4>${renderErrors(test.errors, { withEvidence: Boolean(test.evidence) })}${test.evidence ? renderEvidence(test.evidence) : ''}</section>` : '',
+    failed ? `<section class="failure"><h4>Why it failed</h4>${renderErrors(test.errors, { withEvidence: Boolean(test.evidence) })}${test.evidence ? renderEvidence(test.evidence) : ''}${test.forensics ? renderForensics(test.forensics) : ''}</section>` : '',
     renderSteps(test.steps, test.durationMs),
     renderChart(test),
     renderEntries(test.timeline),
@@ -87,6 +87,24 @@ const DESCRIBE: { [T in TimelineEntry['type']]: (e: Extract<TimelineEntry, { typ
   interval: (e) => `${e.series} ${e.label}: ${formatDuration(e.endedAt - e.startedAt)}`,
   note: (e) => e.text,
   undecided: (e) => `undecided: ${e.claim} (${e.why})`,
+}
+
+/** The files collected when it failed, linked (relative to the run folder), with the kubelet's lines about its namespace. */
+function renderForensics(forensics: ForensicsReport): string {
+  const links = forensics.files.map((file) => `<li><a href="${escapeHtml(`${forensics.dir}/${file}`)}">${escapeHtml(file)}</a></li>`)
+  const notes = forensics.notes.map((note) => `<li>${escapeHtml(note)}</li>`)
+  return [
+    `<section class="forensics"><h5>Collected on failure <span class="muted">(${escapeHtml(forensics.dir)}, ${formatBytes(forensics.bytes)} in ${formatDuration(forensics.ms)})</span></h5>`,
+    `<ul>${links.join('')}</ul>`,
+    notes.length ? `<ul class="muted">${notes.join('')}</ul>` : '',
+    forensics.kubeletExcerpt ? `<details class="sub" open><summary>the kubelet's last lines about this namespace</summary><pre>${escapeHtml(forensics.kubeletExcerpt)}</pre></details>` : '',
+    '</section>',
+  ].join('')
+}
+
+/** "1.2 MB", "840 kB" */
+function formatBytes(bytes: number): string {
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1e3))} kB`
 }
 
 /** A test run more than once: how many attempts, and why the earlier ones failed. */

@@ -7,6 +7,9 @@ import { ensureNodes, loadImages, nodeImagesOf } from '../cluster/control.js'
 import { describeLoad } from '../cluster/images.js'
 import { MANAGED_LABEL, RUN_LABEL, type ClusterInfo } from '../cluster/provider.js'
 import { collectEvidence, formatEvidence, type Evidence } from '../record/evidence.js'
+import { collectForensics } from '../report/forensics.js'
+import { recipeIdOf, type ForensicsReport } from '../report/model.js'
+import { runFolder } from '../report/report-files.js'
 import { applyFixtures, loadFixtures, type AppliedObject, type FixtureDocument, type KubeObject } from '../api/fixtures.js'
 import { servicePortForward, type PortForward } from '../traffic/pods.js'
 import { Timeline, type TimelineEntry } from '../record/timeline.js'
@@ -25,6 +28,8 @@ declare module 'vitest' {
     timeline?: TimelineEntry[]
     /** Collected when the test failed, before its namespace was deleted. */
     evidence?: Evidence
+    /** Files collected into the run's report folder when the test failed. */
+    forensics?: ForensicsReport
     /** Recipe and namespace the test ran in. */
     scenario?: { recipe: string; namespace: string; provider: string; kubernetesVersion: string }
   }
@@ -159,10 +164,31 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
     const { cluster, namespace } = ready()
     context.task.meta.scenario = { recipe, namespace, provider: cluster.provider, kubernetesVersion: cluster.kubernetesVersion }
     context.onTestFailed(async () => {
-      const evidence = await collectEvidence(ready().api, namespace)
+      const [evidence, forensics] = await Promise.all([collectEvidence(ready().api, namespace), collectTestForensics(context)])
       context.task.meta.evidence = evidence
+      if (forensics) context.task.meta.forensics = forensics
     })
   })
+
+  /** The failed test's forensics, into the run's report folder (reports/<the run's id>/forensics/). */
+  const collectTestForensics = async (context: TestContext): Promise<ForensicsReport | undefined> => {
+    const { api, cluster, namespace } = ready()
+    const run = inject('cluster')
+    const settings = runSettings()
+    const key = (recipeIdOf(context.task.name) ?? context.task.name).replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 80)
+    return collectForensics({
+      clients: api,
+      cluster,
+      namespace,
+      runFolder: runFolder(settings.reportDir, run?.runId ?? cluster.runId),
+      name: `${recipe}-${key}`,
+      budgetMs: settings.timeouts.forensics,
+    }).catch((error: unknown) => {
+      // A collector never fails the test it explains.
+      fileTimeline.note(`forensics could not be collected: ${(error as Error)?.message ?? error}`)
+      return undefined
+    })
+  }
 
   afterEach((context: TestContext) => {
     const own = tests.get(context.task.id)
@@ -303,7 +329,7 @@ export function useScenario(recipe: string, options: ScenarioOptions = {}): Scen
  */
 export async function awaitPodsGone(api: Clients, namespace: string, timeoutMs: number, warn: (line: string) => void = defaultWarn): Promise<void> {
   await waitFor(api, resourcesGone({ apiVersion: 'v1', kind: 'Pod', namespace }, `the pods of namespace ${namespace}`), { timeoutMs }).catch((error: unknown) => {
-    const left = error instanceof WaitTimeoutError ? (error.explanation ?? 'pods') : `pods it could not watch (${(error as Error).message})`
+    const left = error instanceof WaitTimeoutError ? error.explanation || 'its pods (not even listed in that time)' : `pods it could not watch (${(error as Error).message})`
     warn(`namespace ${namespace}: ${left} still there ${timeoutMs / 1000} s after its file ended (timeouts namespaceGone); the run goes on`)
   })
 }

@@ -22,7 +22,7 @@ const COMMANDS = buildProgram(() => undefined).commands.map((c) => c.name())
 
 describe('kube-scenarios command line', () => {
   test('has every command, bench and completion included', () => {
-    expect(COMMANDS).toEqual(['run', 'soak', 'conformance', 'bench', 'init', 'up', 'down', 'load', 'dev', 'kubectl', 'report', 'clean', 'completion'])
+    expect(COMMANDS).toEqual(['run', 'soak', 'conformance', 'bench', 'init', 'up', 'down', 'load', 'collect', 'dev', 'kubectl', 'report', 'clean', 'completion'])
   })
 
   test.each(COMMANDS.flatMap((name) => [[name, '--help'], [name, '-h']]))('%s %s prints its usage, options and an example, exit 0, and does no work', async (name, flag) => {

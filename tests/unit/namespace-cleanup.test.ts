@@ -27,8 +27,9 @@ describe('the namespace cleanup wait', () => {
     const server = await apiServer([STUCK])
     try {
       const warnings: string[] = []
-      await awaitPodsGone(createClients(server.kubeconfig), 'files-ns', 300, (line) => warnings.push(line))
-      expect(warnings).toEqual(['namespace files-ns: Pod/stuck-1 (terminating) still there 0.3 s after its file ended (timeouts namespaceGone); the run goes on'])
+      // Long enough for the first list on a busy machine (the pod must have been seen to be named).
+      await awaitPodsGone(createClients(server.kubeconfig), 'files-ns', 3_000, (line) => warnings.push(line))
+      expect(warnings).toEqual(['namespace files-ns: Pod/stuck-1 (terminating) still there 3 s after its file ended (timeouts namespaceGone); the run goes on'])
     } finally {
       server.close()
     }

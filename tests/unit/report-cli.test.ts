@@ -60,6 +60,11 @@ describe('the kube-scenarios command', { timeout: 60_000 }, () => {
     expect(cli('frobnicate')).toMatchObject({ status: 2, stderr: expect.stringContaining("unknown command 'frobnicate'") })
     expect(cli('run', '--cluster', 'minikube')).toMatchObject({ status: 1, stderr: expect.stringContaining('--cluster must be one of auto, k3s, local, kubeconfig, not "minikube"') })
   })
+
+  test('collect names the held cluster it cannot find', () => {
+    expect(cli('help')).toMatchObject({ stdout: expect.stringContaining('collect [options]') })
+    expect(cli('collect', '--run', '20000101-nosuch')).toMatchObject({ status: 1, stderr: expect.stringContaining('no held cluster 20000101-nosuch; held here:') })
+  })
 })
 
 describe('run plan for every ID of the chapter', () => {

@@ -39,7 +39,7 @@ describe('run settings', () => {
     expect(() => parseRunSettings({ shard: '3/2' })).toThrow(/--shard must be INDEX\/COUNT/)
     expect(() => runSettings({ KUBE_SCENARIOS_KEEP_NAMESPACES: 'yes' })).toThrow('KUBE_SCENARIOS_KEEP_NAMESPACES must be 1 or 0, not "yes"')
     expect(() => runSettings({ KUBE_SCENARIOS_TIMEOUTS: 'wait=soon' })).toThrow(/KUBE_SCENARIOS_TIMEOUTS must be NAME=DURATION pairs, DURATION like 90s/)
-    expect(() => runSettings({ KUBE_SCENARIOS_TIMEOUTS: 'forever=1s' })).toThrow(/NAME one of wait, retry, nodeStart, clusterReady, namespaceGone, exec, kubectl, http, podFetch, watchHistory, request, scenario, browser \("forever" is none\)/)
+    expect(() => runSettings({ KUBE_SCENARIOS_TIMEOUTS: 'forever=1s' })).toThrow(/NAME one of wait, retry, nodeStart, clusterReady, namespaceGone, exec, kubectl, http, podFetch, watchHistory, request, scenario, browser, forensics \("forever" is none\)/)
   })
 
   test('timeouts: each named one replaced, the others kept', () => {

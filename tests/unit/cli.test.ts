@@ -73,7 +73,7 @@ describe('kube-scenarios command line', () => {
     const { out } = await cli('completion', 'bash')
     const complete = (words: string[]) =>
       spawnSync('bash', ['-c', `${out}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _kube_scenarios; echo "\${COMPREPLY[*]}"`], { encoding: 'utf8' }).stdout.trim()
-    expect(complete(['kube-scenarios', 'co'])).toBe('conformance completion')
+    expect(complete(['kube-scenarios', 'co'])).toBe('conformance collect completion')
     expect(complete(['kube-scenarios', 'up', '--no'])).toBe('--nodes')
   })
 

@@ -4,12 +4,12 @@
 // example scenarios run on this run's cluster (borrowed through its kubeconfig, as `kube-scenarios
 // up` hands a cluster out), the example app's image built with `docker build` and loaded into the
 // nodes by the nested run.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect } from 'vitest'
 import { $ } from 'zx'
-import { kubeconfigForBorrowing, retryUntil, useScenario } from '../lib/index.js'
+import { kubeconfigForBorrowing, useScenario } from '../lib/index.js'
 import { withFileLock } from '#images/lib/state-files.mjs'
 import { REPOSITORY, USER_NODE_VERSIONS, environmentOfNestedRun, registryNode } from './nested-run.js'
 
@@ -26,33 +26,6 @@ const tarball = () =>
     const result = await withFileLock(path.join(REPOSITORY, 'dist'), () => $({ cwd: REPOSITORY, quiet: true })`npm pack --pack-destination ${work} --json`)
     return path.join(work, (JSON.parse(result.stdout) as Array<{ filename: string }>)[0]!.filename)
   })())
-
-/** The NodePorts the scaffold's example fixtures fix (two projects on one cluster cannot hold them at once). */
-const EXAMPLE_FIXTURES = path.join(REPOSITORY, 'templates', 'project', 'fixtures', 'example')
-const SCAFFOLD_NODE_PORTS = readdirSync(EXAMPLE_FIXTURES).flatMap((file) => [...readFileSync(path.join(EXAMPLE_FIXTURES, file), 'utf8').matchAll(/nodePort: (\d+)/g)].map((m) => Number(m[1])))
-
-/**
- * The projects install side by side, but their runs take turns on this cluster, each releasing the
- * scaffold's NodePorts before the next applies them: run together, the second was refused with
- * "provided port is already allocated".
- */
-let clusterTurn: Promise<unknown> = Promise.resolve()
-function inTurn<T>(work: () => Promise<T>): Promise<T> {
-  const next = clusterTurn.then(work, work)
-  clusterTurn = next.catch(() => undefined)
-  return next
-}
-
-async function scaffoldNodePortsReleased(): Promise<void> {
-  await retryUntil(
-    async () => {
-      const { items } = await s.api.core.listServiceForAllNamespaces()
-      const holding = items.filter((svc) => svc.spec?.ports?.some((port) => SCAFFOLD_NODE_PORTS.includes(port.nodePort ?? 0)))
-      return holding.length ? { reason: `held by ${holding.map((svc) => `${svc.metadata?.namespace}/${svc.metadata?.name}`).join(', ')}` } : { value: true }
-    },
-    { description: `NodePorts ${SCAFFOLD_NODE_PORTS.join(', ')} of the scaffold are released`, retryMs: 500 },
-  )
-}
 
 describe('your-project', () => {
   // The last one installs with every dependency install script skipped (what a stricter npm does).
@@ -85,12 +58,8 @@ describe('your-project', () => {
 
         const kubeconfig = path.join(project, 'kubeconfig')
         writeFileSync(kubeconfig, kubeconfigForBorrowing(s.cluster), { mode: 0o600 })
-        const run = await s.step("npm test in the project, on this run's cluster (one project at a time)", () =>
-          inTurn(async () => {
-            const result = await $({ cwd: project, quiet: true, nothrow: true, env: { ...environment, CI: 'true', KUBE_SCENARIOS_CLUSTER: 'kubeconfig', KUBE_SCENARIOS_KUBECONFIG: kubeconfig } })`npm test`
-            await scaffoldNodePortsReleased()
-            return result
-          }),
+        const run = await s.step("npm test in the project, on this run's cluster", () =>
+          $({ cwd: project, quiet: true, nothrow: true, env: { ...environment, CI: 'true', KUBE_SCENARIOS_CLUSTER: 'kubeconfig', KUBE_SCENARIOS_KUBECONFIG: kubeconfig } })`npm test`,
         )
         const output = `${run.stdout}\n${run.stderr}`
         const summary = run.stdout.trim().split('\n').at(-1)

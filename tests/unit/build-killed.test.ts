@@ -96,7 +96,8 @@ describe('a build killed with SIGKILL mid-step', () => {
   }, 90_000)
 })
 
-describe('a step that mounts unmounts in every exit path it can catch', () => {
+// Each test starts node processes and mounts: more than vitest's default 5 s on a busy machine.
+describe('a step that mounts unmounts in every exit path it can catch', { timeout: 60_000 }, () => {
   test('it throws: its mounts are gone and the error is its own', () => {
     const cache = mkdtempSync(path.join(work, 'throws-'))
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', STEP], { env: { ...process.env, KUBE_SCENARIOS_CACHE: cache, PAUSE_AT: '', THROW_AT: 'nested' }, encoding: 'utf8', timeout: 60_000 })
@@ -115,7 +116,7 @@ describe('a step that mounts unmounts in every exit path it can catch', () => {
   }, 60_000)
 })
 
-describe('what the rerun relies on', () => {
+describe('what the rerun relies on', { timeout: 30_000 }, () => {
   const self = () => {
     const stat = readFileSync('/proc/self/stat', 'utf8')
     return {

@@ -35,7 +35,8 @@ async function apiServer(delayMs = 0) {
   })
 }
 
-describe('forensics on failure', () => {
+// A scripted TLS server per test (its key generated then): more than vitest's default 5 s on a busy machine.
+describe('forensics on failure', { timeout: 30_000 }, () => {
   test('what is collected, and how it reads', async () => {
     const server = await apiServer()
     try {

@@ -132,5 +132,7 @@ describe('image pull failures', () => {
     } finally {
       server.close()
     }
-  })
+    // Bounded by its own claims above (named within 5 s); vitest's default 5 s for the whole test,
+    // its TLS key generation included, was too short on a machine busy with two suites.
+  }, 30_000)
 })

@@ -22,7 +22,8 @@ async function apiServer(pods: object[], goneAfterMs?: number) {
   })
 }
 
-describe('the namespace cleanup wait', () => {
+// A scripted TLS server per test (its key generated then) and a wait of seconds: more than vitest's default 5 s on a busy machine.
+describe('the namespace cleanup wait', { timeout: 30_000 }, () => {
   test('pods still there at its timeout: one warning line naming the namespace and what was left', async () => {
     const server = await apiServer([STUCK])
     try {

@@ -51,7 +51,8 @@ describe('run settings', () => {
     expect(runSettings(toEnv(settings))).toEqual({ ...settings, kubectlConfigs: undefined })
   })
 
-  test('the help `kube-scenarios help` prints gives every setting its flag and the default a run without it gets', () => {
+  // It starts the CLI (TypeScript loaded): more than vitest's default 5 s on a busy machine.
+  test('the help `kube-scenarios help` prints gives every setting its flag and the default a run without it gets', { timeout: 60_000 }, () => {
     const help = spawnSync(process.execPath, ['bin/kube-scenarios.mjs', 'help'], { cwd: REPOSITORY, encoding: 'utf8', timeout: 60_000 })
     expect(help.status, help.stderr).toBe(0)
     // Parsed here, not read from the definition's text: a default changed in one place only shows.

@@ -79,7 +79,11 @@ export interface RunningCluster {
 // testcontainers has no API for a binding's host address or a cgroup namespace: these two are the
 // only places that write its (private) Docker host config, which Docker honours.
 type HostConfig = { PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }>>; CgroupnsMode?: 'host' | 'private' }
-const hostConfigOf = (container: GenericContainer) => (container as unknown as { hostConfig: HostConfig }).hostConfig
+export function hostConfigOf(container: GenericContainer): HostConfig {
+  const hostConfig = (container as unknown as { hostConfig?: HostConfig }).hostConfig
+  if (!hostConfig) throw new Error('testcontainers keeps no hostConfig on its containers any more (an upgrade moved it): lib/cluster/provider.ts must follow it')
+  return hostConfig
+}
 
 /** Makes every port the container publishes listen on `address` only (call after withExposedPorts). */
 export function publishedOn<T extends GenericContainer>(container: T, address: string): T {

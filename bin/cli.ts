@@ -22,6 +22,8 @@ export function buildProgram(done: (code: number) => void): Command {
   const program = new Command('kube-scenarios')
     .description('Kubernetes recipes as end-to-end scenarios against ephemeral clusters')
     .showSuggestionAfterError(true)
+    // Usage errors, help and version return through main, not process.exit (subcommands inherit it).
+    .exitOverride()
     // Options belong to the command they follow (kubectl's go through to kubectl).
     .enablePositionalOptions()
     .showHelpAfterError('(kube-scenarios <command> --help shows its usage)')
@@ -178,9 +180,6 @@ function withSettingFlags(command: Command): Command {
 export async function main(argv: readonly string[]): Promise<number> {
   let code = 0
   const program = buildProgram((c) => void (code = c))
-  program.exitOverride()
-  // Every subcommand exits through the override too, not process.exit.
-  for (const command of program.commands) command.exitOverride()
   if (argv.length === 0) {
     program.outputHelp({ error: true })
     return 2
@@ -190,7 +189,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return code
   } catch (error) {
     // Help and version end here with code 0; a usage error has already been printed with its suggestion.
-    if (error instanceof CommanderError) return error.exitCode === 0 || error.code.startsWith('commander.help') ? 0 : 2
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2
     process.stderr.write(`kube-scenarios ${argv[0]}: ${(error as Error).message}\n(kube-scenarios ${argv[0]} --help shows its usage)\n`)
     return 1
   }

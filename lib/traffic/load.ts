@@ -287,7 +287,7 @@ export function mergeWindows(windows: readonly Window[], joinWithinMs: number): 
   for (const w of [...windows].sort((a, b) => a.from - b.from)) {
     const last = merged.at(-1)
     if (last && w.from <= last.to + joinWithinMs) last.to = Math.max(last.to, w.to)
-    else merged.push({ ...w })
+    else merged.push({ from: w.from, to: w.to })
   }
   return merged
 }
